@@ -1,0 +1,33 @@
+"""optax_scheds: composable, jittable learning-rate schedules for JAX and optax."""
+
+import importlib.metadata
+
+from optax_scheds._arithmetic import clip as clip
+from optax_scheds._arithmetic import maximum as maximum
+from optax_scheds._arithmetic import minimum as minimum
+from optax_scheds._base import Schedule as Schedule
+from optax_scheds._base import as_schedule as as_schedule
+from optax_scheds._combinators import cycle as cycle
+from optax_scheds._combinators import delay as delay
+from optax_scheds._combinators import stretch as stretch
+from optax_scheds._combinators import warmup as warmup
+from optax_scheds._composites import cosine_onecycle as cosine_onecycle
+from optax_scheds._composites import linear_onecycle as linear_onecycle
+from optax_scheds._composites import sgdr as sgdr
+from optax_scheds._composites import warmup_constant as warmup_constant
+from optax_scheds._composites import warmup_cosine_decay as warmup_cosine_decay
+from optax_scheds._composites import warmup_exponential_decay as warmup_exponential_decay
+from optax_scheds._join import join as join
+from optax_scheds._primitives import constant as constant
+from optax_scheds._primitives import cosine_decay as cosine_decay
+from optax_scheds._primitives import exponential_decay as exponential_decay
+from optax_scheds._primitives import linear as linear
+from optax_scheds._primitives import piecewise_constant as piecewise_constant
+from optax_scheds._primitives import piecewise_interpolate as piecewise_interpolate
+from optax_scheds._primitives import polynomial as polynomial
+from optax_scheds._primitives import table as table
+
+try:
+  __version__ = importlib.metadata.version("optax_scheds")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+  __version__ = "0.0.0"

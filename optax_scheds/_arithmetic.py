@@ -1,0 +1,153 @@
+"""Pointwise arithmetic on schedules: +, -, *, /, minimum, maximum, clip."""
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optax_scheds import _checks
+from optax_scheds._base import Schedule, as_schedule, schedule_class, static_field
+
+_OPS = {
+    "add": jnp.add,
+    "subtract": jnp.subtract,
+    "multiply": jnp.multiply,
+    "divide": jnp.divide,
+    "minimum": jnp.minimum,
+    "maximum": jnp.maximum,
+}
+_SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+
+
+@schedule_class
+class Arithmetic(Schedule):
+  op: str = static_field()
+  left: Schedule = None
+  right: Schedule = None
+
+  def _value(self, i, f):
+    return _OPS[self.op](self.left._value(i, f), self.right._value(i, f))
+
+  def __repr__(self):
+    if self.op in _SYMBOLS:
+      return f"({self.left!r} {_SYMBOLS[self.op]} {self.right!r})"
+    return f"{self.op}({self.left!r}, {self.right!r})"
+
+
+def _operand(x):
+  if isinstance(x, Schedule) or callable(x):
+    return as_schedule(x)
+  if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, np.generic,
+                                               jax.Array)):
+    return None
+  return as_schedule(x)
+
+
+def binary(op: str, left, right):
+  """``op(left, right)`` pointwise; numbers become constants. Returns
+  ``NotImplemented`` for operands that are neither (Python's protocol)."""
+  a, b = _operand(left), _operand(right)
+  if a is None or b is None:
+    return NotImplemented
+  return Arithmetic(op, a, b)
+
+
+def _pair(fn, a, b):
+  out = binary(fn, a, b)
+  if out is NotImplemented:
+    bad, name = (a, "a") if _operand(a) is None else (b, "b")
+    _checks.fail(fn, name, "a schedule, callable or number", bad, TypeError)
+  return out
+
+
+def minimum(a, b) -> Schedule:
+  r"""Pointwise minimum of two schedules (or a schedule and a number).
+
+  .. math:: v(t) = \min(a(t), b(t))
+
+  Args:
+    a: a schedule, callable or number.
+    b: a schedule, callable or number.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: if an argument is neither a schedule, a callable nor a number.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.minimum(osch.linear(0.0, 2.0, 10), 1.0)
+    >>> print(f"{s(2):.1f} {s(8):.1f}")
+    0.4 1.0
+  """
+  return _pair("minimum", a, b)
+
+
+def maximum(a, b) -> Schedule:
+  r"""Pointwise maximum of two schedules (or a schedule and a number).
+
+  .. math:: v(t) = \max(a(t), b(t))
+
+  Args:
+    a: a schedule, callable or number.
+    b: a schedule, callable or number.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: if an argument is neither a schedule, a callable nor a number.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.maximum(osch.cosine_decay(1.0, 100), 0.1)
+    >>> print(f"{s(0):.1f} {s(100):.1f}")
+    1.0 0.1
+  """
+  return _pair("maximum", a, b)
+
+
+def clip(schedule, min_value=None, max_value=None) -> Schedule:
+  r"""Clips a schedule's values to ``[min_value, max_value]``.
+
+  .. math:: v(t) = \min(\max(s(t), \mathrm{lo}), \mathrm{hi})
+
+  Args:
+    schedule: a schedule or callable.
+    min_value: lower bound, or ``None``.
+    max_value: upper bound, or ``None``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-callable ``schedule`` or non-numeric bounds.
+    ValueError: if both bounds are ``None``, are NaN, or ``min_value > max_value``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.clip(osch.linear(0.0, 1.0, 10), min_value=0.2, max_value=0.8)
+    >>> print(f"{s(0):.1f} {s(5):.1f} {s(10):.1f}")
+    0.2 0.5 0.8
+  """
+  fn = "clip"
+  if not (isinstance(schedule, Schedule) or callable(schedule)):
+    _checks.fail(fn, "schedule", "a schedule or callable", schedule, TypeError)
+  if min_value is None and max_value is None:
+    _checks.fail(fn, "min_value", "given, or max_value given", min_value)
+  lo = _checks.check_value(fn, "min_value", min_value, allow_none=True)
+  hi = _checks.check_value(fn, "max_value", max_value, allow_none=True)
+  if lo is not None and hi is not None and _checks.is_concrete((lo, hi)) and np.any(
+      np.asarray(lo) > np.asarray(hi)):
+    raise ValueError(
+        f"`clip(min_value=...)` must not exceed max_value, got min_value={lo!r}, "
+        f"max_value={hi!r}."
+    )
+  out = as_schedule(schedule)
+  if lo is not None:
+    out = Arithmetic("maximum", out, as_schedule(lo))
+  if hi is not None:
+    out = Arithmetic("minimum", out, as_schedule(hi))
+  return out

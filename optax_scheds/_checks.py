@@ -1,0 +1,96 @@
+"""Argument validation shared by every constructor.
+
+One error shape: "`fn(name=...)` must be <constraint>, got name=<value>."
+Traced values (inside jit or vmap) skip value checks; their types are checked.
+"""
+
+import numbers
+
+import jax
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+  """Whether ``x`` holds known values (not a tracer inside jit/vmap)."""
+  return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
+
+
+def fail(fn: str, name: str, constraint: str, value, error=ValueError):
+  raise error(f"`{fn}({name}=...)` must be {constraint}, got {name}={value!r}.")
+
+
+def _is_array(x) -> bool:
+  return isinstance(x, (np.ndarray, np.generic, jax.Array))
+
+
+def check_value(fn: str, name: str, x, *, allow_none: bool = False):
+  """A real number or real array; Python ints become floats, NaN is refused."""
+  if x is None and allow_none:
+    return None
+  if isinstance(x, bool) or not (
+      isinstance(x, numbers.Real)
+      or (_is_array(x) and np.issubdtype(x.dtype, np.number)
+          and not np.issubdtype(x.dtype, np.complexfloating))
+  ):
+    fail(fn, name, "a real number or a real array", x, TypeError)
+  if isinstance(x, numbers.Real) and not _is_array(x):
+    x = float(x)
+  if is_concrete(x) and np.any(np.isnan(np.asarray(x, dtype=float))):
+    fail(fn, name, "a number, not NaN", x)
+  return x
+
+
+def check_steps(fn: str, name: str, x, *, minimum: int = 0):
+  """A whole number of steps >= ``minimum``; integral floats such as 1e5 are
+  accepted as the integer they denote."""
+  if isinstance(x, bool):
+    fail(fn, name, "an integer number of steps", x, TypeError)
+  if isinstance(x, (numbers.Integral, np.integer)):
+    x = int(x)
+  elif isinstance(x, (float, np.floating)):
+    if not float(x).is_integer():
+      fail(fn, name, "a whole number of steps", x)
+    x = int(x)
+  elif _is_array(x) and np.issubdtype(x.dtype, np.integer):
+    pass
+  else:
+    fail(fn, name, "an integer number of steps", x, TypeError)
+  if is_concrete(x) and np.any(np.asarray(x) < minimum):
+    constraint = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
+    fail(fn, name, constraint, x)
+  return x
+
+
+def check_static_int(fn: str, name: str, x, *, minimum: int = 0) -> int:
+  """Like :func:`check_steps`, but the value must be known at construction."""
+  if not is_concrete(x):
+    fail(fn, name, "a concrete integer (it fixes the structure)", x, TypeError)
+  x = check_steps(fn, name, x, minimum=minimum)
+  return int(np.asarray(x))
+
+
+def check_choice(fn: str, name: str, x, choices):
+  if x not in choices:
+    fail(fn, name, "one of " + ", ".join(repr(c) for c in choices), x)
+  return x
+
+
+def check_boundaries(fn: str, name: str, boundaries) -> np.ndarray | jax.Array:
+  """A 1-D sequence of non-negative, strictly increasing integer steps."""
+  if isinstance(boundaries, (str, bytes)) or not (
+      _is_array(boundaries) or isinstance(boundaries, (list, tuple))
+  ):
+    fail(fn, name, "a sequence of integer steps", boundaries, TypeError)
+  if _is_array(boundaries) and not is_concrete(boundaries):
+    if boundaries.ndim != 1 or not np.issubdtype(boundaries.dtype, np.integer):
+      fail(fn, name, "a 1-D integer array", boundaries, TypeError)
+    return boundaries
+  items = [check_steps(fn, name, b) for b in np.asarray(boundaries).ravel().tolist()] \
+      if _is_array(boundaries) else [check_steps(fn, name, b) for b in boundaries]
+  if _is_array(boundaries) and np.ndim(boundaries) != 1:
+    fail(fn, name, "a 1-D sequence", boundaries)
+  if not is_concrete(items):
+    return jax.numpy.stack([jax.numpy.asarray(b) for b in items])
+  if any(b <= a for a, b in zip(items, items[1:])):
+    fail(fn, name, "strictly increasing", list(items))
+  return np.asarray(items, dtype=np.int64)

@@ -1,0 +1,511 @@
+"""Primitive schedules: closed forms of one step, and table lookups.
+
+The functions named like optax's schedules (minus ``_schedule``) keep optax's
+parameter names and defaults and give optax's values at every step
+``0 <= t < 2**24``. Documented differences: step counts that make a schedule
+meaningless raise instead of silently becoming a constant, and steps below 0
+give the value at step 0.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optax_scheds import _checks
+from optax_scheds._base import (
+    Schedule,
+    as_float,
+    as_int,
+    clipped_position,
+    float_dtype,
+    position,
+    schedule_class,
+    static_field,
+)
+
+
+@schedule_class
+class Constant(Schedule):
+  value: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    v = as_float(self.value)
+    return jnp.broadcast_to(v, jnp.broadcast_shapes(v.shape, i.shape))
+
+
+def constant(value: jax.typing.ArrayLike) -> Schedule:
+  """A schedule that always returns ``value``.
+
+  .. math:: v(t) = c
+
+  Unlike ``optax.constant_schedule``, which returns the Python object it was
+  given, this returns a float ``jax.Array``.
+
+  Args:
+    value: the value to hold.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: if ``value`` is not a real number or array.
+    ValueError: if ``value`` is NaN.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> print(osch.constant(5)(100))
+    5.0
+  """
+  return Constant(_checks.check_value("constant", "value", value))
+
+
+@schedule_class
+class Polynomial(Schedule):
+  init_value: jax.typing.ArrayLike
+  end_value: jax.typing.ArrayLike
+  power: jax.typing.ArrayLike
+  transition_steps: jax.typing.ArrayLike
+  transition_begin: jax.typing.ArrayLike = 0
+
+  def _value(self, i, f):
+    steps = as_float(self.transition_steps)
+    x = clipped_position(i - as_int(self.transition_begin), f, self.transition_steps)
+    frac = 1 - x / steps
+    init, end = as_float(self.init_value), as_float(self.end_value)
+    return (init - end) * frac ** as_float(self.power) + end
+
+
+def polynomial(
+    init_value: jax.typing.ArrayLike,
+    end_value: jax.typing.ArrayLike,
+    power: jax.typing.ArrayLike,
+    transition_steps: int,
+    transition_begin: int = 0,
+) -> Schedule:
+  r"""Polynomial transition from ``init_value`` to ``end_value``.
+
+  .. math::
+    v(t) = (I - E)\left(1 - \frac{c}{T}\right)^{P} + E, \qquad
+    c = \mathrm{clip}(t - B, 0, T)
+
+  so ``v = I`` for ``t <= B`` and ``v = E`` for ``t >= B + T``. Drop-in for
+  ``optax.polynomial_schedule``, except that ``transition_steps <= 0`` and
+  ``transition_begin < 0`` raise (optax turns them into a constant or 0).
+
+  Args:
+    init_value: value until ``transition_begin``.
+    end_value: value from ``transition_begin + transition_steps`` on.
+    power: exponent ``P`` of the transition.
+    transition_steps: length ``T`` of the transition, ``> 0``.
+    transition_begin: step ``B`` at which the transition starts, ``>= 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for NaN values, ``transition_steps <= 0`` or
+      ``transition_begin < 0``. Traced arguments skip the value checks.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.polynomial(1.0, 0.01, power=2, transition_steps=100,
+    ...                     transition_begin=5)
+    >>> print(f"{s(0):.4f} {s(6):.4f} {s(105):.4f}")
+    1.0000 0.9803 0.0100
+  """
+  fn = "polynomial"
+  return Polynomial(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_value(fn, "end_value", end_value),
+      _checks.check_value(fn, "power", power),
+      _checks.check_steps(fn, "transition_steps", transition_steps, minimum=1),
+      _checks.check_steps(fn, "transition_begin", transition_begin),
+  )
+
+
+def linear(
+    init_value: jax.typing.ArrayLike,
+    end_value: jax.typing.ArrayLike,
+    transition_steps: int,
+    transition_begin: int = 0,
+) -> Schedule:
+  r"""Linear transition from ``init_value`` to ``end_value``.
+
+  .. math::
+    v(t) = (I - E)\left(1 - \frac{c}{T}\right) + E, \qquad
+    c = \mathrm{clip}(t - B, 0, T)
+
+  :func:`polynomial` with ``power=1``; drop-in for ``optax.linear_schedule``
+  (``transition_steps <= 0`` raises instead of giving a constant).
+
+  Args:
+    init_value: value until ``transition_begin``.
+    end_value: value from ``transition_begin + transition_steps`` on.
+    transition_steps: length ``T`` of the transition, ``> 0``.
+    transition_begin: step ``B`` at which the transition starts, ``>= 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for NaN values, ``transition_steps <= 0`` or
+      ``transition_begin < 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.linear(1.0, 0.0, transition_steps=100)
+    >>> print(f"{s(25):.2f} {s(1_000_000):.2f}")
+    0.75 0.00
+  """
+  fn = "linear"
+  return Polynomial(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_value(fn, "end_value", end_value),
+      1.0,
+      _checks.check_steps(fn, "transition_steps", transition_steps, minimum=1),
+      _checks.check_steps(fn, "transition_begin", transition_begin),
+  )
+
+
+@schedule_class
+class CosineDecay(Schedule):
+  init_value: jax.typing.ArrayLike
+  decay_steps: jax.typing.ArrayLike
+  alpha: jax.typing.ArrayLike = 0.0
+  exponent: jax.typing.ArrayLike = 1.0
+
+  def _value(self, i, f):
+    steps = as_float(self.decay_steps)
+    x = clipped_position(i, f, self.decay_steps)
+    cosine = 0.5 * (1 + jnp.cos(jnp.pi * x / steps))
+    alpha = as_float(self.alpha)
+    decayed = (1 - alpha) * cosine ** as_float(self.exponent) + alpha
+    return as_float(self.init_value) * decayed
+
+
+def cosine_decay(
+    init_value: jax.typing.ArrayLike,
+    decay_steps: int,
+    alpha: jax.typing.ArrayLike = 0.0,
+    exponent: jax.typing.ArrayLike = 1.0,
+) -> Schedule:
+  r"""Cosine decay from ``init_value`` to ``alpha * init_value``.
+
+  .. math::
+    v(t) = I\left[(1 - \alpha)\left(\tfrac12\left(1 + \cos\frac{\pi c}{T}
+    \right)\right)^{p} + \alpha\right], \qquad c = \min(t, T)
+
+  It stays at ``alpha * init_value`` after ``T``. Drop-in for
+  ``optax.cosine_decay_schedule``.
+
+  Args:
+    init_value: value at step 0.
+    decay_steps: length ``T`` of the decay, ``> 0``.
+    alpha: final value as a fraction of ``init_value``.
+    exponent: exponent ``p`` applied to the cosine factor.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or a non-integer ``decay_steps``.
+    ValueError: for NaN values or ``decay_steps <= 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.cosine_decay(1.0, decay_steps=100, alpha=0.1)
+    >>> print(f"{s(0):.3f} {s(50):.3f} {s(100):.3f} {s(500):.3f}")
+    1.000 0.550 0.100 0.100
+
+  References:
+    Loshchilov & Hutter, `SGDR: Stochastic Gradient Descent with Warm
+    Restarts <https://arxiv.org/abs/1608.03983>`_, 2017.
+  """
+  fn = "cosine_decay"
+  return CosineDecay(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+      _checks.check_value(fn, "alpha", alpha),
+      _checks.check_value(fn, "exponent", exponent),
+  )
+
+
+@schedule_class
+class ExponentialDecay(Schedule):
+  init_value: jax.typing.ArrayLike
+  transition_steps: jax.typing.ArrayLike
+  decay_rate: jax.typing.ArrayLike
+  transition_begin: jax.typing.ArrayLike = 0
+  staircase: bool = static_field(default=False)
+  end_value: jax.typing.ArrayLike | None = None
+
+  def _value(self, i, f):
+    d = jnp.maximum(i - as_int(self.transition_begin), 0)
+    steps = as_int(self.transition_steps)
+    if self.staircase:
+      p = as_float(d // steps)
+    else:
+      p = jnp.where(i < as_int(self.transition_begin),
+                    jnp.zeros((), float_dtype()), position(d, f)) / as_float(steps)
+    rate = as_float(self.decay_rate)
+    value = as_float(self.init_value) * rate**p
+    if self.end_value is not None:
+      end = as_float(self.end_value)
+      value = jnp.where(rate < 1, jnp.maximum(value, end), jnp.minimum(value, end))
+    return value
+
+
+def exponential_decay(
+    init_value: jax.typing.ArrayLike,
+    transition_steps: int,
+    decay_rate: jax.typing.ArrayLike,
+    transition_begin: int = 0,
+    staircase: bool = False,
+    end_value: jax.typing.ArrayLike | None = None,
+) -> Schedule:
+  r"""Exponential decay (or growth) by ``decay_rate`` every ``transition_steps``.
+
+  .. math::
+    v(t) = I \cdot r^{p}, \qquad p = \frac{\max(t - B, 0)}{T}
+    \quad(\lfloor p \rfloor \text{ if staircase})
+
+  then clipped below at ``end_value`` if ``r < 1`` (above if ``r > 1``).
+  Drop-in for ``optax.exponential_decay``, except that
+  ``transition_steps <= 0``, ``decay_rate <= 0`` and ``transition_begin < 0``
+  raise (optax turns them into a constant or 0). The staircase exponent is an
+  exact integer division, at any step.
+
+  Args:
+    init_value: value until ``transition_begin``.
+    transition_steps: steps ``T`` per factor of ``decay_rate``, ``> 0``.
+    decay_rate: factor ``r > 0`` per ``transition_steps``.
+    transition_begin: step ``B`` at which the decay starts, ``>= 0``.
+    staircase: decay in discrete steps (static).
+    end_value: optional bound where the decay stops.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for NaN values, ``transition_steps <= 0``,
+      ``decay_rate <= 0`` or ``transition_begin < 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.exponential_decay(1.0, transition_steps=10, decay_rate=0.5,
+    ...                            staircase=True, end_value=0.2)
+    >>> print(f"{s(9):.2f} {s(10):.2f} {s(25):.2f} {s(100):.2f}")
+    1.00 0.50 0.25 0.20
+  """
+  fn = "exponential_decay"
+  decay_rate = _checks.check_value(fn, "decay_rate", decay_rate)
+  if _checks.is_concrete(decay_rate) and np.any(np.asarray(decay_rate) <= 0):
+    _checks.fail(fn, "decay_rate", "positive", decay_rate)
+  if not isinstance(staircase, bool):
+    _checks.fail(fn, "staircase", "a bool", staircase, TypeError)
+  return ExponentialDecay(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_steps(fn, "transition_steps", transition_steps, minimum=1),
+      decay_rate,
+      _checks.check_steps(fn, "transition_begin", transition_begin),
+      staircase,
+      _checks.check_value(fn, "end_value", end_value, allow_none=True),
+  )
+
+
+def _boundaries_and_scales(fn, boundaries_and_scales):
+  if boundaries_and_scales is None:
+    boundaries_and_scales = {}
+  if not isinstance(boundaries_and_scales, dict):
+    _checks.fail(fn, "boundaries_and_scales", "a dict {step: scale} or None",
+                 boundaries_and_scales, TypeError)
+  items = sorted(
+      (_checks.check_steps(fn, "boundaries_and_scales", b), s)
+      for b, s in boundaries_and_scales.items()
+  )
+  boundaries = np.asarray([b for b, _ in items], dtype=np.int64)
+  if len(set(boundaries.tolist())) != len(items):
+    _checks.fail(fn, "boundaries_and_scales", "a dict with distinct integer steps",
+                 boundaries_and_scales)
+  scales = [_checks.check_value(fn, "boundaries_and_scales", s) for _, s in items]
+  if any(_checks.is_concrete(s) and np.any(np.asarray(s) < 0) for s in scales):
+    _checks.fail(fn, "boundaries_and_scales", "a dict of non-negative scales",
+                 boundaries_and_scales)
+  if _checks.is_concrete(scales):
+    scales = np.asarray(scales, dtype=np.float64).reshape(len(items))
+  else:
+    scales = jnp.stack([as_float(s) for s in scales])
+  return boundaries, scales
+
+
+def _values(init_value, scales):
+  """``[I, I*s1, (I*s1)*s2, ...]``, multiplied in optax's order."""
+  return jnp.cumprod(jnp.concatenate([as_float(init_value)[None], as_float(scales)]))
+
+
+@schedule_class
+class PiecewiseConstant(Schedule):
+  init_value: jax.typing.ArrayLike
+  boundaries: jax.typing.ArrayLike
+  scales: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    k = jnp.searchsorted(as_int(self.boundaries), i, side="right")
+    return _values(self.init_value, self.scales)[k]
+
+
+def piecewise_constant(
+    init_value: jax.typing.ArrayLike,
+    boundaries_and_scales: dict[int, float] | None = None,
+) -> Schedule:
+  r"""Piecewise constant: ``init_value`` times every scale whose step is reached.
+
+  .. math:: v(t) = I \prod_{b_i \le t} s_i
+
+  The new value applies at ``t == b_i`` (as in optax). Evaluation is a binary
+  search, O(log N) for N boundaries. Drop-in for
+  ``optax.piecewise_constant_schedule``.
+
+  Args:
+    init_value: value before the first boundary.
+    boundaries_and_scales: ``{step: scale}`` with non-negative integer steps and
+      non-negative scales, or ``None`` for a constant.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: if ``boundaries_and_scales`` is not a dict or has non-integer
+      steps.
+    ValueError: for negative steps or scales, or NaN.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.piecewise_constant(1.0, {100: 0.1, 200: 0.1})
+    >>> print(f"{s(99):.2f} {s(100):.2f} {s(200):.3f}")
+    1.00 0.10 0.010
+  """
+  fn = "piecewise_constant"
+  init_value = _checks.check_value(fn, "init_value", init_value)
+  return PiecewiseConstant(init_value, *_boundaries_and_scales(fn, boundaries_and_scales))
+
+
+@schedule_class
+class PiecewiseInterpolate(Schedule):
+  interpolate_type: str = static_field()
+  init_value: jax.typing.ArrayLike = 1.0
+  boundaries: jax.typing.ArrayLike = ()
+  scales: jax.typing.ArrayLike = ()
+
+  def _value(self, i, f):
+    values = _values(self.init_value, self.scales)
+    n = values.shape[0] - 1
+    bounds = jnp.concatenate([jnp.zeros((1,), i.dtype), as_int(self.boundaries)])
+    j = jnp.searchsorted(bounds, i, side="right") - 1
+    nxt = jnp.minimum(j + 1, n)
+    size = jnp.maximum(bounds[nxt] - bounds[j], 1)
+    pct = position(i - bounds[j], f) / as_float(size)
+    start, end = values[j], values[nxt]
+    if self.interpolate_type == "linear":
+      inside = (end - start) * pct + start
+    else:
+      inside = end + (start - end) / 2.0 * (jnp.cos(jnp.pi * pct) + 1)
+    return jnp.where(j >= n, values[n], inside)
+
+
+def piecewise_interpolate(
+    interpolate_type: str,
+    init_value: jax.typing.ArrayLike,
+    boundaries_and_scales: dict[int, float] | None = None,
+) -> Schedule:
+  r"""Interpolates between cumulative products of scales at boundaries.
+
+  With :math:`b_0 = 0`, :math:`v_0 = I` and :math:`v_k = v_{k-1} s_k`, for
+  :math:`b_k \le t < b_{k+1}`:
+
+  .. math::
+    v(t) = \mathrm{interp}(v_k, v_{k+1}, \tfrac{t - b_k}{b_{k+1} - b_k})
+
+  linear: ``a + (b - a) p``; cosine: ``b + (a - b)(1 + cos(pi p)) / 2``. The
+  value is ``v_N`` from the last boundary on. The first segment starts
+  interpolating at step 0. Evaluation is a binary search, O(log N). Drop-in
+  for ``optax.piecewise_interpolate_schedule``.
+
+  Args:
+    interpolate_type: ``'linear'`` or ``'cosine'`` (static).
+    init_value: value at step 0.
+    boundaries_and_scales: ``{step: scale}``, non-negative steps and scales.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-dict ``boundaries_and_scales`` or non-integer steps.
+    ValueError: for an unknown ``interpolate_type``, negative steps or scales,
+      or NaN.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.piecewise_interpolate("linear", 1.0, {10: 0.5})
+    >>> print(f"{s(0):.3f} {s(5):.3f} {s(10):.3f} {s(99):.3f}")
+    1.000 0.750 0.500 0.500
+  """
+  fn = "piecewise_interpolate"
+  _checks.check_choice(fn, "interpolate_type", interpolate_type, ("linear", "cosine"))
+  init_value = _checks.check_value(fn, "init_value", init_value)
+  return PiecewiseInterpolate(
+      interpolate_type, init_value, *_boundaries_and_scales(fn, boundaries_and_scales)
+  )
+
+
+@schedule_class
+class Table(Schedule):
+  values: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    values = as_float(self.values)
+    return values[jnp.minimum(i, values.shape[0] - 1)]
+
+
+def table(values) -> Schedule:
+  r"""Looks the value up in a table: ``values[t]``, holding the last entry.
+
+  .. math:: v(t) = \mathrm{values}[\min(\lfloor t \rfloor, N - 1)]
+
+  Use it for values computed in Python, e.g. a per-epoch table combined with
+  :func:`stretch` to make it per step.
+
+  Args:
+    values: a non-empty 1-D sequence or array of values.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: if ``values`` is not a 1-D sequence of numbers.
+    ValueError: if it is empty or holds NaN.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.table([1.0, 0.5, 0.25])
+    >>> print(s(0), s(2), s(10))
+    1.0 0.25 0.25
+  """
+  fn = "table"
+  if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__len__"):
+    _checks.fail(fn, "values", "a 1-D sequence of numbers", values, TypeError)
+  if _checks.is_concrete(values):
+    try:
+      arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+      _checks.fail(fn, "values", "a 1-D sequence of numbers", values, TypeError)
+    if arr.ndim != 1 or arr.size == 0:
+      _checks.fail(fn, "values", "a non-empty 1-D sequence", values)
+    if np.any(np.isnan(arr)):
+      _checks.fail(fn, "values", "free of NaN", values)
+    return Table(arr)
+  return Table(jnp.stack([jnp.asarray(v) for v in values]) if not hasattr(values, "ndim")
+               else values)
