@@ -18,6 +18,10 @@ from optax_scheds._composites import warmup_constant as warmup_constant
 from optax_scheds._composites import warmup_cosine_decay as warmup_cosine_decay
 from optax_scheds._composites import warmup_exponential_decay as warmup_exponential_decay
 from optax_scheds._join import join as join
+from optax_scheds._plateau import PlateauTransformation as PlateauTransformation
+from optax_scheds._plateau import ReduceOnPlateauState as ReduceOnPlateauState
+from optax_scheds._plateau import learning_rate as learning_rate
+from optax_scheds._plateau import reduce_on_plateau as reduce_on_plateau
 from optax_scheds._primitives import constant as constant
 from optax_scheds._primitives import cosine_decay as cosine_decay
 from optax_scheds._primitives import exponential_decay as exponential_decay

@@ -33,8 +33,8 @@ def check_value(fn: str, name: str, x, *, allow_none: bool = False):
           and not np.issubdtype(x.dtype, np.complexfloating))
   ):
     fail(fn, name, "a real number or a real array", x, TypeError)
-  if isinstance(x, numbers.Real) and not _is_array(x):
-    x = float(x)
+  if isinstance(x, numbers.Real) and not isinstance(x, (np.ndarray, jax.Array)):
+    x = float(x)  # Python and NumPy scalars: one weakly typed kind of leaf.
   if is_concrete(x) and np.any(np.isnan(np.asarray(x, dtype=float))):
     fail(fn, name, "a number, not NaN", x)
   return x
@@ -58,6 +58,9 @@ def check_steps(fn: str, name: str, x, *, minimum: int = 0):
   if is_concrete(x) and np.any(np.asarray(x) < minimum):
     constraint = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
     fail(fn, name, constraint, x)
+  limit = np.iinfo(jax.dtypes.canonicalize_dtype(np.int64)).max
+  if is_concrete(x) and np.any(np.asarray(x) > limit):
+    fail(fn, name, f"at most {limit} (the largest step; enable jax_enable_x64 for more)", x)
   return x
 
 

@@ -70,7 +70,9 @@ class Polynomial(Schedule):
   def _value(self, i, f):
     steps = as_float(self.transition_steps)
     x = clipped_position(i - as_int(self.transition_begin), f, self.transition_steps)
-    frac = 1 - x / steps
+    # Not 1 - x / steps: XLA compiles division by a constant as multiplication
+    # by its reciprocal, which can overshoot 1 at x == steps.
+    frac = (steps - x) / steps
     init, end = as_float(self.init_value), as_float(self.end_value)
     return (init - end) * frac ** as_float(self.power) + end
 
@@ -179,7 +181,7 @@ class CosineDecay(Schedule):
   def _value(self, i, f):
     steps = as_float(self.decay_steps)
     x = clipped_position(i, f, self.decay_steps)
-    cosine = 0.5 * (1 + jnp.cos(jnp.pi * x / steps))
+    cosine = jnp.maximum(0.5 * (1 + jnp.cos(jnp.pi * x / steps)), 0)
     alpha = as_float(self.alpha)
     decayed = (1 - alpha) * cosine ** as_float(self.exponent) + alpha
     return as_float(self.init_value) * decayed

@@ -1,0 +1,1 @@
+"""Compatibility layers: other libraries' schedules as optax_scheds schedules."""

@@ -1,0 +1,572 @@
+"""Keras 3 learning-rate schedules as optax_scheds schedules.
+
+Each name here takes the arguments of its ``keras.optimizers.schedules``
+counterpart (or of the ``keras.callbacks.LearningRateScheduler`` callback) and
+returns a jittable :class:`~optax_scheds.Schedule` whose value at step ``k`` is
+Keras' ``schedule(k)``. Keras calls a schedule with ``optimizer.iterations``,
+which starts at 0 and is incremented after each update: the same step origin
+as optax's ``count``, so a ported schedule goes straight into an optax
+optimizer. Each is built from native schedules, named in its docstring.
+"""
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optax_scheds import _checks
+from optax_scheds._base import (
+    Schedule,
+    as_float,
+    as_int,
+    int_dtype,
+    schedule_class,
+    static_field,
+)
+from optax_scheds._combinators import cycle, stretch, warmup
+from optax_scheds._join import join
+from optax_scheds._primitives import (
+    constant,
+    cosine_decay,
+    exponential_decay,
+    polynomial,
+    table,
+)
+
+
+def _check_positive_value(fn: str, name: str, x, *, strict: bool):
+  x = _checks.check_value(fn, name, x)
+  if _checks.is_concrete(x) and np.any(np.asarray(x) < 0 if not strict else
+                                       np.asarray(x) <= 0):
+    _checks.fail(fn, name, "positive" if strict else "non-negative", x)
+  return x
+
+
+def _check_bool(fn: str, name: str, x) -> bool:
+  if not isinstance(x, bool):
+    _checks.fail(fn, name, "a bool", x, TypeError)
+  return x
+
+
+def ExponentialDecay(
+    initial_learning_rate: jax.typing.ArrayLike,
+    decay_steps: int,
+    decay_rate: jax.typing.ArrayLike,
+    staircase: bool = False,
+) -> Schedule:
+  r"""Keras' ``ExponentialDecay``: decay by ``decay_rate`` every ``decay_steps``.
+
+  .. math::
+    v(t) = I \cdot r^{t / T} \quad (r^{\lfloor t / T \rfloor}
+    \text{ if staircase})
+
+  It is :func:`optax_scheds.exponential_decay` with Keras' names. The
+  staircase exponent is an exact integer division, so stairs fall on the right
+  step at any step (Keras casts the step to float32 and misplaces them above
+  2**24).
+
+  Quirks: it never stops decaying; for a floor use
+  ``osch.exponential_decay(..., end_value=...)``, which also offers a
+  ``transition_begin``.
+
+  Args:
+    initial_learning_rate: value ``I`` at step 0.
+    decay_steps: steps ``T`` per factor of ``decay_rate``, ``> 0``.
+    decay_rate: factor ``r > 0`` per ``decay_steps``.
+    staircase: decay at whole multiples of ``decay_steps`` only.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values, a non-integer ``decay_steps`` or a
+      non-bool ``staircase``.
+    ValueError: for NaN, ``decay_steps <= 0`` (as Keras) or
+      ``decay_rate <= 0``. Traced arguments skip the value checks.
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5)
+    >>> print(f"{s(0):.4f} {s(50):.4f} {s(100):.4f}")
+    0.1000 0.0707 0.0500
+    >>> s = kc.ExponentialDecay(0.1, 100, 0.5, staircase=True)
+    >>> print(f"{s(199):.4f} {s(200):.4f}")
+    0.0500 0.0250
+  """
+  fn = "ExponentialDecay"
+  return exponential_decay(
+      _checks.check_value(fn, "initial_learning_rate", initial_learning_rate),
+      _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+      _check_positive_value(fn, "decay_rate", decay_rate, strict=True),
+      staircase=_check_bool(fn, "staircase", staircase),
+  )
+
+
+def PiecewiseConstantDecay(
+    boundaries: Sequence[int],
+    values: Sequence[jax.typing.ArrayLike],
+) -> Schedule:
+  r"""Keras' ``PiecewiseConstantDecay``: ``values[k]`` after ``boundaries[k-1]``.
+
+  .. math::
+    v(t) = \begin{cases}
+      v_0 & t \le b_0 \\
+      v_{k} & b_{k-1} < t \le b_k \\
+      v_N & t > b_{N-1}
+    \end{cases}
+
+  so the new value starts at step ``b + 1``, one step later than in optax
+  and PyTorch. It is :func:`optax_scheds.join` of constants with boundaries
+  ``b + 1``; the piece is found by a binary search on integers, exact at any
+  step. Float steps are floored like every step here, so ``b + 0.5`` still
+  gives the old value (Keras: the new one).
+
+  Quirks: the value changes at ``b + 1``; ``osch.join`` and
+  ``osch.piecewise_constant`` switch at ``b`` itself, the usual convention.
+
+  Args:
+    boundaries: ``N >= 0`` non-negative, strictly increasing integer steps.
+    values: ``N + 1`` values, absolute (not multiplicative).
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-integer boundaries or non-numeric values.
+    ValueError: if ``len(values) != len(boundaries) + 1`` (as Keras), or for
+      negative or unsorted boundaries, or NaN values.
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.1])
+    >>> print(f"{s(100):.1f} {s(101):.1f} {s(200):.1f} {s(201):.1f}")
+    1.0 0.5 0.5 0.1
+  """
+  fn = "PiecewiseConstantDecay"
+  boundaries = _checks.check_boundaries(fn, "boundaries", boundaries)
+  if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__len__"):
+    _checks.fail(fn, "values", "a sequence of numbers", values, TypeError)
+  if len(values) != len(boundaries) + 1:
+    raise ValueError(
+        f"`{fn}(values=...)` must have one entry more than boundaries, got "
+        f"{len(values)} values for {len(boundaries)} boundaries: "
+        f"values={values!r}."
+    )
+  pieces = [constant(_checks.check_value(fn, "values", v)) for v in values]
+  starts = boundaries + 1
+  if isinstance(boundaries, np.ndarray):
+    # A boundary at the largest step makes the next values unreachable, and
+    # its b + 1 does not fit the step dtype: drop them.
+    reachable = int(np.sum(boundaries < np.iinfo(int_dtype()).max))
+    pieces, starts = pieces[:reachable + 1], starts[:reachable]
+  return join(pieces, starts)
+
+
+@schedule_class
+class _CyclicPolynomial(Schedule):
+  """Keras' ``PolynomialDecay(cycle=True)``: the decay stretched to the first
+  multiple of ``decay_steps`` not below the step."""
+
+  init_value: jax.typing.ArrayLike
+  end_value: jax.typing.ArrayLike
+  power: jax.typing.ArrayLike
+  decay_steps: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    steps = as_int(self.decay_steps)
+    q, m = i // steps, i % steps
+    # t = i + f is a multiple of decay_steps: ceil(t / T) = q, except at 0.
+    whole = (m == 0) & (i > 0)
+    if f is not None:
+      whole = whole & (f == 0)
+    k = jnp.where(whole, q, q + 1)
+    # 1 - t / (k T) = (k T - t) / (k T), with k T - i an exact integer in (0, T].
+    rest = as_float(jnp.where(whole, 0, steps - m))
+    if f is not None:
+      rest = rest - f
+    frac = rest / (as_float(k) * as_float(steps))
+    init, end = as_float(self.init_value), as_float(self.end_value)
+    return (init - end) * frac ** as_float(self.power) + end
+
+
+def PolynomialDecay(
+    initial_learning_rate: jax.typing.ArrayLike,
+    decay_steps: int,
+    end_learning_rate: jax.typing.ArrayLike = 0.0001,
+    power: jax.typing.ArrayLike = 1.0,
+    cycle: bool = False,
+) -> Schedule:
+  r"""Keras' ``PolynomialDecay``: polynomial decay to ``end_learning_rate``.
+
+  .. math::
+    v(t) = (I - E)\left(1 - \frac{\min(t, T)}{T}\right)^{p} + E
+
+  With ``cycle=True`` the decay is stretched instead of clamped: ``T`` is
+  replaced by :math:`T' = T \lceil t / T \rceil` (:math:`T' = T` at
+  :math:`t = 0`) and ``t`` is not clamped, so each period restarts below ``I``
+  on a longer curve. The ceiling is exact integer arithmetic at any step.
+
+  ``cycle=False`` is :func:`optax_scheds.polynomial`; ``cycle=True`` is a small
+  schedule of its own, since no composition gives the stretched curve.
+
+  Quirks: the default ``end_learning_rate`` is ``1e-4``, not 0; cycling
+  restarts below ``I``. For plain restarts to ``I`` use
+  ``osch.cycle(osch.polynomial(...), cycle_steps=T)``.
+
+  Args:
+    initial_learning_rate: value ``I`` at step 0.
+    decay_steps: length ``T`` of the decay, ``> 0``.
+    end_learning_rate: value ``E`` reached at ``T``.
+    power: exponent ``p``.
+    cycle: stretch the decay over multiples of ``decay_steps`` instead of
+      holding ``E``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values, a non-integer ``decay_steps`` or a
+      non-bool ``cycle``.
+    ValueError: for NaN or ``decay_steps <= 0`` (as Keras).
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.PolynomialDecay(1.0, decay_steps=10, end_learning_rate=0.0)
+    >>> print(f"{s(5):.4f} {s(10):.4f} {s(11):.4f}")
+    0.5000 0.0000 0.0000
+    >>> s = kc.PolynomialDecay(1.0, 10, end_learning_rate=0.1, cycle=True)
+    >>> print(f"{s(10):.4f} {s(11):.4f} {s(20):.4f}")
+    0.1000 0.5050 0.1000
+  """
+  fn = "PolynomialDecay"
+  init = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
+  steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
+  end = _checks.check_value(fn, "end_learning_rate", end_learning_rate)
+  power = _checks.check_value(fn, "power", power)
+  if _check_bool(fn, "cycle", cycle):
+    return _CyclicPolynomial(init, end, power, steps)
+  return polynomial(init, end, power, steps)
+
+
+@schedule_class
+class _InverseTime(Schedule):
+  """``I / (1 + r t / T)``, ``t / T`` floored if staircase."""
+
+  init_value: jax.typing.ArrayLike
+  decay_steps: jax.typing.ArrayLike
+  decay_rate: jax.typing.ArrayLike
+  staircase: bool = static_field(default=False)
+
+  def _value(self, i, f):
+    steps = as_int(self.decay_steps)
+    q = i // steps
+    p = as_float(q)
+    if not self.staircase:
+      rest = as_float(i - q * steps)
+      p = p + (rest if f is None else rest + f) / as_float(steps)
+    return as_float(self.init_value) / (1 + as_float(self.decay_rate) * p)
+
+
+def InverseTimeDecay(
+    initial_learning_rate: jax.typing.ArrayLike,
+    decay_steps: int,
+    decay_rate: jax.typing.ArrayLike,
+    staircase: bool = False,
+) -> Schedule:
+  r"""Keras' ``InverseTimeDecay``: ``1 / t`` decay.
+
+  .. math::
+    v(t) = \frac{I}{1 + r \, t / T} \quad
+    \left(\frac{I}{1 + r \lfloor t / T \rfloor} \text{ if staircase}\right)
+
+  A small schedule of its own (no native schedule has this shape); ``t / T``
+  is split into an exact integer quotient and a remainder, so stairs are
+  exact at any step.
+
+  Quirks: it never stops decaying. To hold a floor, wrap it:
+  ``osch.maximum(kc.InverseTimeDecay(...), floor)``.
+
+  Args:
+    initial_learning_rate: value ``I`` at step 0.
+    decay_steps: steps ``T`` per unit of decay, ``> 0``.
+    decay_rate: rate ``r >= 0``.
+    staircase: decay at whole multiples of ``decay_steps`` only.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values, a non-integer ``decay_steps`` or a
+      non-bool ``staircase``.
+    ValueError: for NaN, ``decay_steps <= 0`` (as Keras) or
+      ``decay_rate < 0`` (which would divide by zero).
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.InverseTimeDecay(0.1, decay_steps=1.0, decay_rate=0.5)
+    >>> print(f"{s(0):.4f} {s(2):.4f} {s(8):.4f}")
+    0.1000 0.0500 0.0200
+  """
+  fn = "InverseTimeDecay"
+  return _InverseTime(
+      _checks.check_value(fn, "initial_learning_rate", initial_learning_rate),
+      _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+      _check_positive_value(fn, "decay_rate", decay_rate, strict=False),
+      _check_bool(fn, "staircase", staircase),
+  )
+
+
+def CosineDecay(
+    initial_learning_rate: jax.typing.ArrayLike,
+    decay_steps: int,
+    alpha: jax.typing.ArrayLike = 0.0,
+    warmup_target: jax.typing.ArrayLike | None = None,
+    warmup_steps: int = 0,
+) -> Schedule:
+  r"""Keras' ``CosineDecay``: optional linear warmup, then cosine decay.
+
+  Without ``warmup_target`` (:math:`P = I`, :math:`W = 0`), and with it
+  (:math:`P` = ``warmup_target``, :math:`W` = ``warmup_steps``):
+
+  .. math::
+    v(t) = \begin{cases}
+      I + (P - I)\, t / W & t < W \\
+      P\left[(1 - \alpha)\tfrac12\left(1 + \cos\frac{\pi \min(t - W, T)}{T}
+      \right) + \alpha\right] & t \ge W
+    \end{cases}
+
+  It is :func:`optax_scheds.cosine_decay`, inside :func:`optax_scheds.warmup`
+  when there is a ``warmup_target``. The decay lasts ``decay_steps`` *after*
+  the warmup: it ends at step ``W + T``.
+
+  Quirks: Keras' ``decay_steps`` excludes the warmup, while optax's and
+  ``osch.warmup_cosine_decay``'s includes it. Keras ignores ``warmup_steps``
+  when ``warmup_target`` is None; here that raises. Keras' fourth positional
+  argument is ``name``, which this function does not take.
+
+  Args:
+    initial_learning_rate: value ``I`` at step 0.
+    decay_steps: length ``T`` of the cosine decay, ``> 0``.
+    alpha: final value as a fraction of the decay's start value.
+    warmup_target: value ``P`` reached at the end of the warmup, or ``None``
+      for no warmup.
+    warmup_steps: length ``W`` of the warmup, ``>= 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for NaN, ``decay_steps <= 0`` (as Keras), ``warmup_steps < 0``,
+      or ``warmup_steps > 0`` without a ``warmup_target``.
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.CosineDecay(0.0, decay_steps=10, alpha=0.1, warmup_target=1.0,
+    ...                    warmup_steps=10)
+    >>> print(f"{s(5):.4f} {s(10):.4f} {s(15):.4f} {s(20):.4f} {s(99):.4f}")
+    0.5000 1.0000 0.5500 0.1000 0.1000
+  """
+  fn = "CosineDecay"
+  init = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
+  steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
+  alpha = _checks.check_value(fn, "alpha", alpha)
+  target = _checks.check_value(fn, "warmup_target", warmup_target, allow_none=True)
+  warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
+  if target is None:
+    if _checks.is_concrete(warmup_steps) and np.any(np.asarray(warmup_steps) != 0):
+      _checks.fail(
+          fn, "warmup_steps",
+          "0 when warmup_target is None (Keras ignores it then; pass "
+          "warmup_target=initial_learning_rate for a constant warmup, or the "
+          "target to warm up to)", warmup_steps)
+    return cosine_decay(init, steps, alpha)
+  return warmup(cosine_decay(target, steps, alpha), warmup_steps, init_value=init)
+
+
+def _check_t_mul(fn: str, t_mul) -> int | float:
+  if isinstance(t_mul, bool) or not isinstance(t_mul, (numbers.Real, np.number)):
+    _checks.fail(fn, "t_mul", "a concrete number >= 1 (it fixes where restarts fall)",
+                 t_mul, TypeError)
+  if not (t_mul >= 1 and math.isfinite(t_mul)):
+    _checks.fail(fn, "t_mul", "a finite number >= 1", t_mul)
+  return float(t_mul)
+
+
+def CosineDecayRestarts(
+    initial_learning_rate: jax.typing.ArrayLike,
+    first_decay_steps: int,
+    t_mul: float = 2.0,
+    m_mul: jax.typing.ArrayLike = 1.0,
+    alpha: jax.typing.ArrayLike = 0.0,
+) -> Schedule:
+  r"""Keras' ``CosineDecayRestarts``: SGDR cosine cycles with warm restarts.
+
+  Cycle :math:`k` starts at :math:`S_k = T (m^k - 1)/(m - 1)` (:math:`kT` for
+  :math:`m = 1`) and lasts :math:`T m^k`; with
+  :math:`x = (t - S_k) / (T m^k)`:
+
+  .. math::
+    v(t) = I\left[(1 - \alpha)\, d^{k}\, \tfrac12 (1 + \cos \pi x)
+    + \alpha\right]
+
+  It is :func:`optax_scheds.cycle` of an :func:`optax_scheds.cosine_decay`
+  (``length_mul=t_mul``, ``value_mul=m_mul``) plus the constant
+  :math:`\alpha I`.
+
+  Quirks: the floor :math:`\alpha I` is not scaled by ``m_mul`` (the cycle
+  peaks are). Keras finds the cycle with a float32 ``log``, which can put a
+  restart one step early or late; here the cycle index is exact at any step,
+  so the values agree with Keras everywhere except at such misplaced restarts.
+  ``osch.sgdr`` and ``osch.cycle`` offer SGDR with warmup and integer cycle
+  lengths.
+
+  Args:
+    initial_learning_rate: value ``I`` at step 0.
+    first_decay_steps: length ``T`` of the first cycle, ``> 0``; a concrete
+      integer (it fixes the cycle layout).
+    t_mul: length factor ``m >= 1`` per cycle; a concrete number.
+    m_mul: peak factor ``d`` per cycle.
+    alpha: floor as a fraction of ``initial_learning_rate``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values, or a non-integer or traced
+      ``first_decay_steps`` or ``t_mul``.
+    ValueError: for NaN, ``first_decay_steps <= 0`` (as Keras), or
+      ``t_mul < 1`` (Keras gives NaN once the shrinking cycles run out).
+
+  Examples:
+    >>> from optax_scheds.compat import keras as kc
+    >>> s = kc.CosineDecayRestarts(1.0, first_decay_steps=10, t_mul=2.0,
+    ...                            m_mul=0.5)
+    >>> print(f"{s(5):.4f} {s(10):.4f} {s(20):.4f} {s(30):.4f} {s(70):.4f}")
+    0.5000 0.5000 0.2500 0.2500 0.1250
+
+  References:
+    Loshchilov & Hutter, `SGDR: Stochastic Gradient Descent with Warm
+    Restarts <https://arxiv.org/abs/1608.03983>`_, 2017.
+  """
+  fn = "CosineDecayRestarts"
+  init = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
+  steps = _checks.check_static_int(fn, "first_decay_steps", first_decay_steps, minimum=1)
+  t_mul = _check_t_mul(fn, t_mul)
+  m_mul = _checks.check_value(fn, "m_mul", m_mul)
+  alpha = _checks.check_value(fn, "alpha", alpha)
+  floor = alpha * init
+  restarts = cycle(cosine_decay((1 - alpha) * init, steps), steps, length_mul=t_mul,
+                   value_mul=m_mul)
+  return restarts + floor
+
+
+def _call_keras_style(schedule: Callable, epoch: int, lr: float):
+  # Keras' own fallback: a TypeError from the two-argument call (including
+  # one raised inside the function) retries with the epoch alone.
+  try:
+    return schedule(epoch, lr)
+  except TypeError:
+    return schedule(epoch)
+
+
+def _as_lr(fn: str, epoch: int, out) -> float:
+  shown = f"schedule(epoch={epoch})={out!r}"
+  if isinstance(out, (bool, str, bytes, np.bool_)) or np.ndim(out) != 0:
+    raise TypeError(f"`{fn}(schedule=...)` must return a number for every epoch, "
+                    f"got {shown}.")
+  try:
+    lr = float(out)
+  except (TypeError, ValueError):
+    raise TypeError(f"`{fn}(schedule=...)` must return a number for every epoch, "
+                    f"got {shown}.") from None
+  if not math.isfinite(lr):
+    raise ValueError(f"`{fn}(schedule=...)` must return a finite number for every "
+                     f"epoch, got {shown}.")
+  return lr
+
+
+def LearningRateScheduler(
+    schedule: Callable,
+    initial_learning_rate: float,
+    steps_per_epoch: int,
+    num_epochs: int,
+) -> Schedule:
+  r"""Keras' ``LearningRateScheduler`` callback as a per-step schedule.
+
+  .. math::
+    \ell_{-1} = I, \qquad \ell_e = \mathrm{schedule}(e, \ell_{e-1}), \qquad
+    v(t) = \ell_{\min(\lfloor t / S \rfloor,\; E - 1)}
+
+  Keras calls ``schedule(epoch, lr)`` at the start of every epoch with the
+  optimizer's current learning rate, i.e. the previous epoch's result (at
+  first the optimizer's initial rate), and sets the rate to what it returns.
+  This calls the Python ``schedule`` the same way, once per epoch in order, at
+  construction: a ``TypeError`` from the two-argument call retries with
+  ``schedule(epoch)``, as Keras does. The results become a table looked up
+  per epoch, with the epoch ``t // steps_per_epoch`` an exact integer
+  division, so the schedule is jittable. Past ``num_epochs`` it holds the
+  last epoch's value. Built as
+  ``osch.stretch(osch.table(lrs), steps_per_epoch, staircase=True)``.
+
+  Quirks: Keras requires a Python or NumPy float and rejects anything else,
+  including the ``lr * keras.ops.exp(-0.1)`` of its own docstring under the
+  JAX backend; here any real number (a 0-d array too) is accepted through
+  ``float()``. ``lr`` is passed as a Python float (Keras passes the float32
+  optimizer variable's value, a difference below 1e-7 relative). A schedule
+  that is a closed form in the epoch is better written natively, e.g.
+  ``osch.stretch(osch.exponential_decay(...), steps_per_epoch)``, which needs
+  no table and no ``num_epochs``.
+
+  Args:
+    schedule: a function ``(epoch, lr) -> lr`` or ``(epoch) -> lr``, with
+      ``epoch`` counted from 0.
+    initial_learning_rate: the optimizer's learning rate before the first
+      epoch, passed to the first call.
+    steps_per_epoch: optimizer steps per epoch, ``> 0``.
+    num_epochs: number of epochs to tabulate, ``> 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-callable ``schedule``, a non-numeric or traced
+      ``initial_learning_rate``, non-integer step counts, or a ``schedule``
+      result that is not a real number.
+    ValueError: for ``steps_per_epoch <= 0``, ``num_epochs <= 0``, NaN, or a
+      non-finite ``schedule`` result.
+
+  Examples:
+    >>> import numpy as np
+    >>> from optax_scheds.compat import keras as kc
+    >>> def scheduler(epoch, lr):
+    ...   if epoch < 10:
+    ...     return lr
+    ...   else:
+    ...     return lr * np.exp(-0.1)
+    >>> s = kc.LearningRateScheduler(scheduler, initial_learning_rate=0.01,
+    ...                              steps_per_epoch=100, num_epochs=15)
+    >>> print(f"{s(999):.5f} {s(1000):.5f} {s(1400):.5f} {s(10**6):.5f}")
+    0.01000 0.00905 0.00607 0.00607
+  """
+  fn = "LearningRateScheduler"
+  if not callable(schedule):
+    _checks.fail(fn, "schedule", "a function (epoch, lr) -> lr or (epoch) -> lr",
+                 schedule, TypeError)
+  lr = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
+  if not _checks.is_concrete(lr) or np.ndim(lr) != 0:
+    _checks.fail(fn, "initial_learning_rate",
+                 "a concrete scalar (it is passed to the Python schedule)", lr, TypeError)
+  steps_per_epoch = _checks.check_steps(fn, "steps_per_epoch", steps_per_epoch, minimum=1)
+  num_epochs = _checks.check_static_int(fn, "num_epochs", num_epochs, minimum=1)
+  lr = float(lr)
+  lrs = []
+  for epoch in range(num_epochs):
+    lr = _as_lr(fn, epoch, _call_keras_style(schedule, epoch, lr))
+    lrs.append(lr)
+  return stretch(table(np.asarray(lrs, dtype=np.float64)), steps_per_epoch,
+                 staircase=True)
+
