@@ -67,7 +67,7 @@ def split_step(step) -> tuple[jax.Array, jax.Array | None]:
         step.dtype, jnp.unsignedinteger):
       step = jnp.minimum(step, jnp.asarray(imax, step.dtype))
     return jnp.maximum(step.astype(idt), jnp.zeros((), idt)), None
-  step = step.astype(jnp.promote_types(step.dtype, fdt))
+  step = step.astype(fdt)
   floor = jnp.floor(step)
   too_big = floor >= jnp.asarray(float(imax) + 1.0, floor.dtype)
   negative = ~(floor >= 0)  # NaN counts as negative: it maps to step 0.

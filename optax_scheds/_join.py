@@ -66,7 +66,9 @@ class Join(Schedule):
   def schedules(self) -> list[Schedule]:
     """The pieces, unstacked."""
     return [
-        jax.tree.map(lambda x, r=int(r): x[r], self.groups[int(g)])
+        jax.tree.map(lambda x, r=int(r): x[r].item()
+                     if isinstance(x, np.ndarray) and x.ndim == 1 else x[r],
+                     self.groups[int(g)])
         for g, r in zip(np.asarray(self.group_of), np.asarray(self.index_in_group))
     ]
 

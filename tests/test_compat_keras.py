@@ -22,6 +22,7 @@ from optax_scheds.compat import keras as kc
 KS = keras.optimizers.schedules
 SEEDS = range(4)
 IMAX = 2**31 - 1
+STEPS = np.arange(1024)  # one length for all: eager op caches are per shape
 
 
 def _f32(x):
@@ -30,21 +31,24 @@ def _f32(x):
 
 
 def keras_values(schedule, steps, *, vmap=False):
-  """The real Keras schedule on a whole step array, traced once by jit (it runs
-  under standard promotion; ``vmap`` for an ``ops.cond`` that needs a scalar)."""
+  """The real Keras schedule, eagerly on a whole step array (it runs under
+  standard promotion; ``vmap`` for an ``ops.cond`` that needs a scalar)."""
   steps = jnp.asarray(steps)
   with jax.numpy_dtype_promotion("standard"):
-    out = jax.jit(jax.vmap(schedule) if vmap else schedule)(steps)
+    out = jax.vmap(schedule)(steps) if vmap else schedule(steps)
   return np.asarray(out, dtype=np.float64)
 
 
 def ours(schedule, steps):
-  """Our values eagerly and under jit; asserts the two agree."""
+  """Our values under jit, checked eagerly on a fixed-size sample of the steps
+  (eager dispatch compiles every op for every new shape: slow)."""
   steps = np.asarray(steps)
-  eager = np.asarray(schedule(steps), dtype=np.float64)
   jitted = np.asarray(jax.jit(lambda s, t: s(t))(schedule, steps), dtype=np.float64)
-  np.testing.assert_allclose(jitted, eager, rtol=1e-6, atol=1e-7 * np.max(np.abs(eager)))
-  return eager
+  sample = np.linspace(0, len(steps) - 1, min(len(steps), 32)).astype(int)
+  eager = np.asarray(schedule(steps[sample]), dtype=np.float64)
+  np.testing.assert_allclose(eager, jitted[sample], rtol=1e-6,
+                             atol=1e-7 * np.max(np.abs(jitted)))
+  return jitted
 
 
 def assert_close(actual, desired, peak):
@@ -92,7 +96,7 @@ def cosine_closed(init, steps, alpha, target, warmup, t):
 def restart_starts(first, t_mul, last, count=None):
   """Exact cycle starts ``S_k = T (m**k - 1) / (m - 1)`` up to ``last`` (at
   most ``count`` of them)."""
-  m, starts, start, k = Fraction(t_mul), [], Fraction(0), 0
+  m, starts, start, k, last = Fraction(t_mul), [], Fraction(0), 0, int(last)
   while start <= last and (count is None or k < count):
     starts.append(start)
     start += first * m**k
@@ -130,7 +134,7 @@ def test_exponential_decay(seed):
   init, steps = float(10 ** rng.uniform(-4, 0)), int(rng.integers(1, 200))
   rate = float(rng.uniform(1.0, 1.3)) if seed == 3 else float(rng.uniform(0.3, 0.99))
   staircase = bool(seed % 2)
-  t = np.arange(5 * steps + 3)
+  t = STEPS
   actual = ours(kc.ExponentialDecay(init, steps, rate, staircase), t)
   peak = max(init, float(actual.max()))
   assert_close(actual, keras_values(KS.ExponentialDecay(init, steps, rate, staircase), t),
@@ -146,7 +150,7 @@ def test_piecewise_constant_decay(seed):
   if seed == 0:
     boundaries[0] = 0
   values = rng.uniform(0, 1, size=n + 1).tolist()
-  t = np.arange(boundaries[-1] + 20)
+  t = STEPS
   actual = ours(kc.PiecewiseConstantDecay(boundaries, values), t)
   assert_close(actual, keras_values(KS.PiecewiseConstantDecay(boundaries, values), t), 1)
   assert_close(actual, piecewise_closed(boundaries, values, t), 1)
@@ -160,10 +164,14 @@ def test_polynomial_decay(seed, cycle):
   end = 0.0001 if seed == 0 else float(init * rng.uniform(0, 0.5))
   power = float(rng.choice([1.0, 2.0, rng.uniform(0.3, 3)]))
   kwargs = dict(end_learning_rate=end, power=power, cycle=cycle)
-  t = np.arange(5 * steps + 3)
+  t = STEPS
   actual = ours(kc.PolynomialDecay(init, steps, **kwargs), t)
-  assert_close(actual, keras_values(KS.PolynomialDecay(init, steps, **kwargs), t), init)
   assert_close(actual, polynomial_closed(init, steps, end, power, cycle, t), init)
+  # With cycle=True Keras computes ceil(t / T) in float32, which can be one too
+  # many at a multiple of T (e.g. T=7, t=21): compare away from the multiples.
+  keep = (t % steps != 0) | (t == 0) if cycle else np.ones(t.shape, bool)
+  desired = keras_values(KS.PolynomialDecay(init, steps, **kwargs), t)
+  assert_close(actual[keep], desired[keep], init)
 
 
 def test_polynomial_decay_defaults_and_cycle_vector():
@@ -179,7 +187,7 @@ def test_inverse_time_decay(seed):
   rng = np.random.default_rng(seed)
   init, steps = float(10 ** rng.uniform(-4, 0)), int(rng.integers(1, 200))
   rate, staircase = float(rng.uniform(0, 5)), bool(seed % 2)
-  t = np.arange(5 * steps + 3)
+  t = STEPS
   actual = ours(kc.InverseTimeDecay(init, steps, rate, staircase), t)
   assert_close(actual, keras_values(KS.InverseTimeDecay(init, steps, rate, staircase), t),
                init)
@@ -194,7 +202,7 @@ def test_cosine_decay(seed):
   target = None if seed == 0 else float(rng.uniform(0.1, 2))
   warmup = 0 if target is None or seed == 1 else int(rng.integers(1, 100))
   kwargs = dict(alpha=alpha, warmup_target=target, warmup_steps=warmup)
-  t = np.arange(warmup + steps + 50)
+  t = STEPS
   actual = ours(kc.CosineDecay(init, steps, **kwargs), t)
   peak = max(init, target or 0)
   reference = KS.CosineDecay(init, steps, **kwargs)
@@ -209,29 +217,27 @@ def test_cosine_decay_vector():
                              [0.5, 1.0, 0.55, 0.1, 0.1], rtol=1e-6)
 
 
-RESTARTS = [  # (first_decay_steps, t_mul, number of cycles)
-    (10, 2.0, 6), (7, 1.0, 8), (9, 1.5, 7), (13, 2.75, 4), (5, 3.0, 5),
-]
+RESTARTS = [(10, 2.0), (7, 1.0), (9, 1.5), (13, 2.75), (5, 3.0)]  # (first, t_mul)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_cosine_decay_restarts(seed):
   rng = np.random.default_rng(seed)
-  first, t_mul, cycles = RESTARTS[seed] if seed else RESTARTS[-1]
+  first, t_mul = RESTARTS[seed] if seed else RESTARTS[-1]
   if seed == 3:
     t_mul = float(rng.uniform(1.05, 2.5))  # an arbitrary double, not a dyadic
   init, m_mul = float(rng.uniform(0.1, 2)), float(rng.uniform(0.3, 1.0))
   alpha = float(rng.uniform(0, 0.3))
-  starts = restart_starts(first, t_mul, 10**9, count=cycles + 1)
-  t = np.arange(math.ceil(starts[-1]) + 3)
+  t = STEPS
   actual = ours(kc.CosineDecayRestarts(init, first, t_mul, m_mul, alpha), t)
   assert_close(actual, restarts_closed(init, first, t_mul, m_mul, alpha, t), init)
   # Keras finds the cycle with a float32 log and may misplace a restart by a
   # step: compare away from the restarts.
-  near = np.any(np.abs(t[:, None] - np.asarray([float(s) for s in starts])) < 1, axis=1)
+  starts = np.asarray([float(s) for s in restart_starts(first, t_mul, t.max())])
+  near = np.any(np.abs(t[:, None] - starts) < 1, axis=1)
+  assert 4 <= len(starts) and near.mean() < 0.2
   desired = keras_values(KS.CosineDecayRestarts(init, first, t_mul, m_mul, alpha), t)
   assert_close(actual[~near], desired[~near], init)
-  assert near.mean() < 0.25
 
 
 def test_cosine_decay_restarts_vector_and_unscaled_floor():
@@ -259,8 +265,9 @@ def test_float_steps(name):
       "CosineDecay": (0.3, 40, 0.1),
       "CosineDecayRestarts": (0.3, 7, 1.0, 0.7),
   }[name]
-  assert_close(ours(getattr(kc, name)(*args), t),
-               keras_values(getattr(KS, name)(*args), t), 0.3)
+  keep = t % 7 != 0 if name == "PolynomialDecay" else np.ones(t.shape, bool)
+  assert_close(ours(getattr(kc, name)(*args), t)[keep],
+               keras_values(getattr(KS, name)(*args), t)[keep], 0.3)
 
 
 # Large steps: exact integer decisions, against float64 closed forms.
@@ -373,7 +380,7 @@ def test_jit_does_not_retrace_for_new_values():
 
 def keras_callback_lrs(schedule, initial_learning_rate, num_epochs):
   """The learning rate the real callback sets at each epoch start."""
-  with jax.numpy_dtype_promotion("standard"):
+  with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=initial_learning_rate),
                   loss="mse")
@@ -433,7 +440,7 @@ def test_seed_example_drives_optax_sgd_like_keras_fit():
       return lr * np.exp(-0.1)
 
   epochs, samples = 15, 5
-  with jax.numpy_dtype_promotion("standard"):
+  with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
     keras.utils.set_random_seed(0)
     model = keras.models.Sequential([keras.layers.Dense(10)])
     model.compile(keras.optimizers.SGD(), loss="mse")

@@ -23,7 +23,7 @@ from optax_scheds.compat import torch as tc
 
 RTOL = 2e-5
 BIG = 2**31 - 1
-SEEDS = [0, 1, 2, 3]
+SEEDS = [0, 1, 2]
 _STEPS = 320
 
 _jit_call = jax.jit(lambda s, t: s(t))
@@ -50,7 +50,8 @@ def _assert_matches(sched, expected, steps=None):
   expected = np.asarray(expected, dtype=np.float64)
   n = len(expected)
   # One step-array shape for all tests, so eager ops compile once per session.
-  steps = np.arange(max(n, _STEPS)) if steps is None else np.asarray(steps)
+  steps = np.arange(n) if steps is None else np.asarray(steps)
+  steps = np.concatenate([steps, np.arange(max(_STEPS - n, 0))])
   atol = 2e-7 * np.max(np.abs(expected))
   for got in (sched(steps), _jit_call(sched, steps)):
     assert got.dtype == jnp.float32 and got.shape == steps.shape
@@ -299,7 +300,7 @@ def _child(rng, lr, length, chainable=False):
   return tc.OneCycleLR(top, total), lambda o: L.OneCycleLR(o, top, total)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(5))
 def test_sequential_matches_torch(seed):
   rng = np.random.default_rng([seed, 103])
   n_children, n = int(rng.integers(1, 4)), 60
@@ -316,7 +317,7 @@ def test_sequential_matches_torch(seed):
   _assert_matches(ours, _torch_values(make, lr, n))
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(5))
 def test_chained_matches_torch(seed):
   rng = np.random.default_rng([seed, 104])
   lr = rng.uniform(0.01, 1)
@@ -395,16 +396,14 @@ def test_large_steps(case):
 def test_cyclic_triangular2_where_torch_overflows():
   # PyTorch raises OverflowError from cycle 1026 (2.0 ** 1025); we hold base_lr.
   s = tc.CyclicLR(0.1, 1.0, 1, 1, mode="triangular2")
-  steps = np.asarray([2 * 1024, 2 * 1025 + 1, 2 * 1100 + 1, BIG])
   with pytest.raises(OverflowError):
     _torch_values(lambda o: L.CyclicLR(o, 0.1, 1.0, 1, 1, mode="triangular2"), 1.0,
                   2 * 1026)
-  for got in (s(steps), _jit_call(s, steps)):
-    assert np.all(np.isfinite(np.asarray(got)))
-    np.testing.assert_allclose(np.asarray(got), 0.1, rtol=RTOL)
+  steps = np.asarray([2 * 1024, 2 * 1025 + 1, 2 * 1100 + 1, BIG])
+  _assert_matches(s, [0.1] * len(steps), steps)
 
 
-@hypothesis.settings(max_examples=25, deadline=None)
+@hypothesis.settings(max_examples=15, deadline=None)
 @hypothesis.given(up=st.integers(1, 10**6), down=st.integers(0, 10**6),
                   t=st.integers(0, BIG))
 def test_cyclic_any_step(up, down, t):
