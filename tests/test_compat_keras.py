@@ -20,7 +20,7 @@ import pytest
 from optax_scheds.compat import keras as kc
 
 KS = keras.optimizers.schedules
-SEEDS = range(4)
+SEEDS = range(3)
 IMAX = 2**31 - 1
 STEPS = np.arange(1024)  # one length for all: eager op caches are per shape
 
@@ -31,24 +31,61 @@ def _f32(x):
 
 
 def keras_values(schedule, steps, *, vmap=False):
-  """The real Keras schedule, eagerly on a whole step array (it runs under
-  standard promotion; ``vmap`` for an ``ops.cond`` that needs a scalar)."""
+  """The real Keras schedule called eagerly on a whole step array (it runs
+  under standard promotion; ``vmap`` for an ``ops.cond`` that needs a scalar
+  step)."""
   steps = jnp.asarray(steps)
   with jax.numpy_dtype_promotion("standard"):
     out = jax.vmap(schedule)(steps) if vmap else schedule(steps)
   return np.asarray(out, dtype=np.float64)
 
 
-def ours(schedule, steps):
-  """Our values under jit, checked eagerly on a fixed-size sample of the steps
-  (eager dispatch compiles every op for every new shape: slow)."""
+def keras_scalar_values(schedule, steps):
+  """The real Keras schedule called on one scalar step at a time, as its
+  optimizer calls it."""
+  with jax.numpy_dtype_promotion("standard"):
+    return np.asarray([float(schedule(jnp.asarray(step))) for step in steps])
+
+
+def compare_with_keras(actual, reference, steps, peak, *, period=None, vmap=False,
+                       scalar=True):
+  """``actual`` equals the Keras schedule ``reference`` at every step.
+
+  With ``period``, whole multiples of it are floor/ceil decisions in Keras
+  (``floor(t / T)``, ``ceil(t / T)``). XLA's CPU division of a whole float32
+  array is not correctly rounded (97 / 97 gives 0.99999994), which moves
+  those floors in an array call; there Keras is called one scalar step at a
+  time, as its optimizer does, where the division is exact (``scalar=False``
+  skips them: CosineDecayRestarts' ``ops.cond`` retraces on every call).
+  """
   steps = np.asarray(steps)
-  jitted = np.asarray(jax.jit(lambda s, t: s(t))(schedule, steps), dtype=np.float64)
-  sample = np.linspace(0, len(steps) - 1, min(len(steps), 32)).astype(int)
-  eager = np.asarray(schedule(steps[sample]), dtype=np.float64)
-  np.testing.assert_allclose(eager, jitted[sample], rtol=1e-6,
-                             atol=1e-7 * np.max(np.abs(jitted)))
-  return jitted
+  decision = np.zeros(steps.shape, bool)
+  if period is not None:
+    decision = (steps % period == 0) & (steps > 0)
+  desired = keras_values(reference, steps, vmap=vmap)
+  assert_close(actual[~decision], desired[~decision], peak)
+  where = np.flatnonzero(decision)[:6]
+  if scalar and len(where):
+    assert_close(actual[where], keras_scalar_values(reference, steps[where]), peak)
+
+
+def jitted(schedule, steps):
+  return np.asarray(jax.jit(lambda s, t: s(t))(schedule, np.asarray(steps)),
+                    dtype=np.float64)
+
+
+def ours(schedule, steps, *, eager=True):
+  """Our values under jit and, if ``eager``, checked eagerly on a fixed-size
+  sample of the steps (eager dispatch compiles every op for every new shape,
+  which is slow: one draw per test does it)."""
+  steps = np.asarray(steps)
+  values = jitted(schedule, steps)
+  if eager:
+    sample = np.linspace(0, len(steps) - 1, min(len(steps), 32)).astype(int)
+    np.testing.assert_allclose(np.asarray(schedule(steps[sample]), dtype=np.float64),
+                               values[sample], rtol=1e-6,
+                               atol=1e-7 * np.max(np.abs(values)))
+  return values
 
 
 def assert_close(actual, desired, peak):
@@ -132,13 +169,13 @@ def piecewise_closed(boundaries, values, t):
 def test_exponential_decay(seed):
   rng = np.random.default_rng(seed)
   init, steps = float(10 ** rng.uniform(-4, 0)), int(rng.integers(1, 200))
-  rate = float(rng.uniform(1.0, 1.3)) if seed == 3 else float(rng.uniform(0.3, 0.99))
+  rate = float(rng.uniform(1.0, 1.3)) if seed == 2 else float(rng.uniform(0.3, 0.99))
   staircase = bool(seed % 2)
   t = STEPS
-  actual = ours(kc.ExponentialDecay(init, steps, rate, staircase), t)
+  actual = ours(kc.ExponentialDecay(init, steps, rate, staircase), t, eager=seed == 0)
   peak = max(init, float(actual.max()))
-  assert_close(actual, keras_values(KS.ExponentialDecay(init, steps, rate, staircase), t),
-               peak)
+  compare_with_keras(actual, KS.ExponentialDecay(init, steps, rate, staircase), t, peak,
+                     period=steps if staircase else None)
   assert_close(actual, exp_closed(init, steps, rate, staircase, t), peak)
 
 
@@ -151,8 +188,8 @@ def test_piecewise_constant_decay(seed):
     boundaries[0] = 0
   values = rng.uniform(0, 1, size=n + 1).tolist()
   t = STEPS
-  actual = ours(kc.PiecewiseConstantDecay(boundaries, values), t)
-  assert_close(actual, keras_values(KS.PiecewiseConstantDecay(boundaries, values), t), 1)
+  actual = ours(kc.PiecewiseConstantDecay(boundaries, values), t, eager=seed == 0)
+  compare_with_keras(actual, KS.PiecewiseConstantDecay(boundaries, values), t, 1)
   assert_close(actual, piecewise_closed(boundaries, values, t), 1)
 
 
@@ -165,19 +202,16 @@ def test_polynomial_decay(seed, cycle):
   power = float(rng.choice([1.0, 2.0, rng.uniform(0.3, 3)]))
   kwargs = dict(end_learning_rate=end, power=power, cycle=cycle)
   t = STEPS
-  actual = ours(kc.PolynomialDecay(init, steps, **kwargs), t)
+  actual = ours(kc.PolynomialDecay(init, steps, **kwargs), t, eager=seed == 0)
   assert_close(actual, polynomial_closed(init, steps, end, power, cycle, t), init)
-  # With cycle=True Keras computes ceil(t / T) in float32, which can be one too
-  # many at a multiple of T (e.g. T=7, t=21): compare away from the multiples.
-  keep = (t % steps != 0) | (t == 0) if cycle else np.ones(t.shape, bool)
-  desired = keras_values(KS.PolynomialDecay(init, steps, **kwargs), t)
-  assert_close(actual[keep], desired[keep], init)
+  compare_with_keras(actual, KS.PolynomialDecay(init, steps, **kwargs), t, init,
+                     period=steps if cycle else None)
 
 
 def test_polynomial_decay_defaults_and_cycle_vector():
   # ANCHORS 3 [ran]: cycle=True gives .1 at t=10 and .505 at t=11.
   s = kc.PolynomialDecay(1.0, 10, end_learning_rate=0.1, cycle=True)
-  np.testing.assert_allclose(s(np.array([0, 10, 11, 20, 21])),
+  np.testing.assert_allclose(jitted(s, np.array([0, 10, 11, 20, 21])),
                              [1.0, 0.1, 0.505, 0.1, 0.37], rtol=1e-6)
   np.testing.assert_allclose(kc.PolynomialDecay(1.0, 10)(10), 1e-4, rtol=1e-6)
 
@@ -188,9 +222,9 @@ def test_inverse_time_decay(seed):
   init, steps = float(10 ** rng.uniform(-4, 0)), int(rng.integers(1, 200))
   rate, staircase = float(rng.uniform(0, 5)), bool(seed % 2)
   t = STEPS
-  actual = ours(kc.InverseTimeDecay(init, steps, rate, staircase), t)
-  assert_close(actual, keras_values(KS.InverseTimeDecay(init, steps, rate, staircase), t),
-               init)
+  actual = ours(kc.InverseTimeDecay(init, steps, rate, staircase), t, eager=seed == 0)
+  compare_with_keras(actual, KS.InverseTimeDecay(init, steps, rate, staircase), t, init,
+                     period=steps if staircase else None)
   assert_close(actual, inverse_time_closed(init, steps, rate, staircase, t), init)
 
 
@@ -203,36 +237,36 @@ def test_cosine_decay(seed):
   warmup = 0 if target is None or seed == 1 else int(rng.integers(1, 100))
   kwargs = dict(alpha=alpha, warmup_target=target, warmup_steps=warmup)
   t = STEPS
-  actual = ours(kc.CosineDecay(init, steps, **kwargs), t)
+  actual = ours(kc.CosineDecay(init, steps, **kwargs), t, eager=seed == 0)
   peak = max(init, target or 0)
   reference = KS.CosineDecay(init, steps, **kwargs)
-  assert_close(actual, keras_values(reference, t, vmap=target is not None), peak)
+  compare_with_keras(actual, reference, t, peak, vmap=target is not None)
   assert_close(actual, cosine_closed(init, steps, alpha, target, warmup, t), peak)
 
 
 def test_cosine_decay_vector():
   # ANCHORS 3 [ran]: (0 -> 1, warmup 10, decay 10, alpha .1).
   s = kc.CosineDecay(0.0, 10, alpha=0.1, warmup_target=1.0, warmup_steps=10)
-  np.testing.assert_allclose(s(np.array([5, 10, 15, 20, 1000])),
+  np.testing.assert_allclose(jitted(s, np.array([5, 10, 15, 20, 1000])),
                              [0.5, 1.0, 0.55, 0.1, 0.1], rtol=1e-6)
 
 
-RESTARTS = [(10, 2.0), (7, 1.0), (9, 1.5), (13, 2.75), (5, 3.0)]  # (first, t_mul)
+RESTARTS = [(5, 3.0), (7, 1.0), (13, None)]  # (first, t_mul); None: a random t_mul
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_cosine_decay_restarts(seed):
   rng = np.random.default_rng(seed)
-  first, t_mul = RESTARTS[seed] if seed else RESTARTS[-1]
-  if seed == 3:
-    t_mul = float(rng.uniform(1.05, 2.5))  # an arbitrary double, not a dyadic
+  first, t_mul = RESTARTS[seed]
+  if t_mul is None:
+    t_mul = float(rng.uniform(1.05, 2.75))  # an arbitrary double, not a dyadic
   init, m_mul = float(rng.uniform(0.1, 2)), float(rng.uniform(0.3, 1.0))
   alpha = float(rng.uniform(0, 0.3))
   t = STEPS
-  actual = ours(kc.CosineDecayRestarts(init, first, t_mul, m_mul, alpha), t)
+  actual = ours(kc.CosineDecayRestarts(init, first, t_mul, m_mul, alpha), t, eager=seed == 0)
   assert_close(actual, restarts_closed(init, first, t_mul, m_mul, alpha, t), init)
-  # Keras finds the cycle with a float32 log and may misplace a restart by a
-  # step: compare away from the restarts.
+  # Keras finds the cycle with a float32 log (or float32 t / T for t_mul=1)
+  # and may misplace a restart by a step: compare away from the restarts.
   starts = np.asarray([float(s) for s in restart_starts(first, t_mul, t.max())])
   near = np.any(np.abs(t[:, None] - starts) < 1, axis=1)
   assert 4 <= len(starts) and near.mean() < 0.2
@@ -243,10 +277,10 @@ def test_cosine_decay_restarts(seed):
 def test_cosine_decay_restarts_vector_and_unscaled_floor():
   # ANCHORS 3 [ran]: (1, 10, 2, .5): t=10 -> .5, t=30 -> .25, t=70 -> .125.
   s = kc.CosineDecayRestarts(1.0, 10, 2.0, 0.5)
-  np.testing.assert_allclose(s(np.array([10, 30, 70])), [0.5, 0.25, 0.125], rtol=1e-6)
+  np.testing.assert_allclose(jitted(s, np.array([10, 30, 70])), [0.5, 0.25, 0.125], rtol=1e-6)
   # The alpha floor is not scaled by m_mul: late cycles end at alpha * I.
   s = kc.CosineDecayRestarts(2.0, 10, 1.0, 0.5, alpha=0.1)
-  np.testing.assert_allclose(s(np.array([99, 100])),
+  np.testing.assert_allclose(jitted(s, np.array([99, 100])),
                              [0.2 + 1.8 * 0.5**9 * 0.5 * (1 + np.cos(0.9 * np.pi)),
                               0.2 + 1.8 * 0.5**10], rtol=1e-5)
 
@@ -265,9 +299,9 @@ def test_float_steps(name):
       "CosineDecay": (0.3, 40, 0.1),
       "CosineDecayRestarts": (0.3, 7, 1.0, 0.7),
   }[name]
-  keep = t % 7 != 0 if name == "PolynomialDecay" else np.ones(t.shape, bool)
-  assert_close(ours(getattr(kc, name)(*args), t)[keep],
-               keras_values(getattr(KS, name)(*args), t)[keep], 0.3)
+  period = 7 if name in ("PolynomialDecay", "CosineDecayRestarts") else None
+  compare_with_keras(ours(getattr(kc, name)(*args), t), getattr(KS, name)(*args), t, 0.3,
+                     period=period, scalar=name != "CosineDecayRestarts")
 
 
 # Large steps: exact integer decisions, against float64 closed forms.
@@ -284,11 +318,11 @@ def test_large_steps_staircases():
   for staircase in (False, True):
     assert_close(ours(kc.ExponentialDecay(1.0, steps, 0.5, staircase), t),
                  exp_closed(1.0, steps, 0.5, staircase, t), 1.0)
-    assert_close(ours(kc.InverseTimeDecay(1.0, steps, 3.0, staircase), t),
+    assert_close(ours(kc.InverseTimeDecay(1.0, steps, 3.0, staircase), t, eager=False),
                  inverse_time_closed(1.0, steps, 3.0, staircase, t), 1.0)
   # Continuous decay at large steps, with a rate that keeps values normal.
   t = np.array([2**24 + 1, 2**28 + 3, IMAX])
-  assert_close(ours(kc.ExponentialDecay(1.0, 10**6, 0.999), t),
+  assert_close(ours(kc.ExponentialDecay(1.0, 10**6, 0.999), t, eager=False),
                exp_closed(1.0, 10**6, 0.999, False, t), 1.0)
 
 
@@ -296,14 +330,14 @@ def test_large_steps_piecewise_constant():
   boundaries = [2**24, 2**24 + 1, 2**30 - 1, IMAX - 2, IMAX]
   values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
   t = _around(boundaries)
-  assert_close(ours(kc.PiecewiseConstantDecay(boundaries, values), t),
+  assert_close(ours(kc.PiecewiseConstantDecay(boundaries, values), t, eager=False),
                piecewise_closed(boundaries, values, t), 1.0)
 
 
 @pytest.mark.parametrize("steps", [1000, 7, 10**8 + 7])
 def test_large_steps_polynomial_cycle(steps):
   t = _around([k * steps for k in (2**24 // steps + 1, 2**30 // steps, IMAX // steps)])
-  assert_close(ours(kc.PolynomialDecay(1.0, steps, 0.0, 1.0, cycle=True), t),
+  assert_close(ours(kc.PolynomialDecay(1.0, steps, 0.0, 1.0, cycle=True), t, eager=False),
                polynomial_closed(1.0, steps, 0.0, 1.0, True, t), 1.0)
 
 
@@ -314,7 +348,7 @@ def test_large_steps_restarts(first, t_mul):
   else:
     starts = [math.ceil(s) for s in restart_starts(first, t_mul, IMAX) if s > 2**23]
   t = _around(starts)
-  assert_close(ours(kc.CosineDecayRestarts(1.0, first, t_mul, 0.9, 0.1), t),
+  assert_close(ours(kc.CosineDecayRestarts(1.0, first, t_mul, 0.9, 0.1), t, eager=False),
                restarts_closed(1.0, first, t_mul, 0.9, 0.1, t), 1.0)
 
 
@@ -322,45 +356,43 @@ def test_large_steps_learning_rate_scheduler():
   spe = 10**8 + 7
   s = kc.LearningRateScheduler(lambda epoch: 0.5**epoch, 1.0, spe, 20)
   t = _around([k * spe for k in range(1, 22)])
-  assert_close(ours(s, t), 0.5 ** np.minimum(t // spe, 19), 1.0)
+  assert_close(ours(s, t, eager=False), 0.5 ** np.minimum(t // spe, 19), 1.0)
 
 
 # vmap over a hyperparameter, and no retracing when only values change.
 
 
-VMAP_CASES = {
+VMAP_CASES = {  # (ours, Keras, period of Keras' floor/ceil decisions)
     "ExponentialDecay(initial_learning_rate)": (
-        lambda x: kc.ExponentialDecay(x, 7, 0.8), lambda x: KS.ExponentialDecay(x, 7, 0.8)),
+        lambda x: kc.ExponentialDecay(x, 7, 0.8), lambda x: KS.ExponentialDecay(x, 7, 0.8),
+        None),
     "InverseTimeDecay(decay_rate)": (
         lambda x: kc.InverseTimeDecay(0.1, 5, x, True),
-        lambda x: KS.InverseTimeDecay(0.1, 5, x, True)),
+        lambda x: KS.InverseTimeDecay(0.1, 5, x, True), 5),
     "PolynomialDecay(end_learning_rate)": (
         lambda x: kc.PolynomialDecay(1.0, 9, x, 2.0, cycle=True),
-        lambda x: KS.PolynomialDecay(1.0, 9, x, 2.0, cycle=True)),
+        lambda x: KS.PolynomialDecay(1.0, 9, x, 2.0, cycle=True), 9),
     "CosineDecay(warmup_target)": (
         lambda x: kc.CosineDecay(0.0, 20, 0.1, warmup_target=x, warmup_steps=5),
-        lambda x: KS.CosineDecay(0.0, 20, 0.1, warmup_target=x, warmup_steps=5)),
+        lambda x: KS.CosineDecay(0.0, 20, 0.1, warmup_target=x, warmup_steps=5), None),
     "CosineDecayRestarts(m_mul)": (
-        lambda x: kc.CosineDecayRestarts(1.0, 8, 2.0, x, 0.05),
-        lambda x: KS.CosineDecayRestarts(1.0, 8, 2.0, x, 0.05)),
+        lambda x: kc.CosineDecayRestarts(1.0, 8, 1.0, x, 0.05),
+        lambda x: KS.CosineDecayRestarts(1.0, 8, 1.0, x, 0.05), 8),
     "PiecewiseConstantDecay(values)": (
         lambda x: kc.PiecewiseConstantDecay([5, 9], [1.0, x, x / 2]),
-        lambda x: KS.PiecewiseConstantDecay([5, 9], [1.0, x, x / 2])),
+        lambda x: KS.PiecewiseConstantDecay([5, 9], [1.0, x, x / 2]), None),
 }
 
 
 @pytest.mark.parametrize("case", list(VMAP_CASES))
 def test_vmap_over_hyperparameter(case):
-  build, reference = VMAP_CASES[case]
+  build, reference, period = VMAP_CASES[case]
   xs = np.array([0.2, 0.5, 0.9], np.float32)
   t = np.arange(60)
-  actual = np.asarray(jax.vmap(lambda x: build(x)(t))(xs))
-  # Keras' float32 log misplaces one of these restarts (steps 24 and 56 are
-  # restarts): compare CosineDecayRestarts away from them.
-  keep = ~np.isin(t, [8, 24, 56]) if "Restarts" in case else np.ones(t.shape, bool)
+  actual = np.asarray(jax.jit(jax.vmap(lambda x: build(x)(t)))(xs), dtype=np.float64)
   for x, row in zip(xs, actual):
-    assert_close(row[keep], keras_values(reference(float(x)), t,
-                                         vmap="CosineDecay(" in case)[keep], 1.0)
+    compare_with_keras(row, reference(float(x)), t, 1.0, period=period,
+                       vmap="CosineDecay(" in case, scalar="Restarts" not in case)
 
 
 def test_jit_does_not_retrace_for_new_values():
@@ -419,7 +451,7 @@ def test_learning_rate_scheduler(name, seed):
   epochs = int(rng.integers(5, 25))
   expected = keras_callback_lrs(fn, init, epochs)
   t = np.arange(epochs * spe + 3 * spe)
-  actual = ours(kc.LearningRateScheduler(fn, init, spe, epochs), t)
+  actual = ours(kc.LearningRateScheduler(fn, init, spe, epochs), t, eager=seed == 0)
   assert_close(actual, expected[np.minimum(t // spe, epochs - 1)], expected.max())
 
 
@@ -456,7 +488,8 @@ def test_seed_example_drives_optax_sgd_like_keras_fit():
                                         steps_per_epoch=samples, num_epochs=epochs)
   optimizer = optax.sgd(learning_rate=schedule)
   params = jnp.asarray(np.random.default_rng(0).normal(size=(20, 10)), jnp.float32)
-  grads = jax.random.normal(jax.random.key(0), (epochs * samples, 20, 10))
+  grads = jnp.asarray(np.random.default_rng(1).normal(size=(epochs * samples, 20, 10)),
+                      jnp.float32)
 
   @jax.jit
   def train(params, grads):
@@ -468,7 +501,7 @@ def test_seed_example_drives_optax_sgd_like_keras_fit():
     return params, updates
 
   _, updates = train(params, grads)
-  lrs = schedule(np.arange(epochs * samples))
+  lrs = jitted(schedule, np.arange(epochs * samples))
   np.testing.assert_allclose(updates, -lrs[:, None, None] * grads, rtol=1e-6, atol=0)
   # The learning rate sgd used, per step, is Keras' for that step's epoch.
   used = np.asarray(-updates[:, 0, 0] / grads[:, 0, 0], dtype=np.float64)
@@ -491,7 +524,7 @@ def test_learning_rate_scheduler_call_order_and_fallback():
 
   s = kc.LearningRateScheduler(two_args, 1.0, steps_per_epoch=3, num_epochs=3)
   assert calls == [(0, 1.0), (1, 0.5), (2, 0.25)]
-  np.testing.assert_allclose(s(np.arange(12)), np.repeat([0.5, 0.25, 0.125, 0.125], 3))
+  np.testing.assert_allclose(jitted(s, np.arange(12)), np.repeat([0.5, 0.25, 0.125, 0.125], 3))
   epochs = []
   kc.LearningRateScheduler(lambda epoch: epochs.append(epoch) or 0.1, 1.0, 3, 4)
   assert epochs == [0, 1, 2, 3]
