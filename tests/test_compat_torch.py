@@ -231,7 +231,7 @@ def test_onecycle_momentum_matches_torch(seed):
 
 
 @pytest.mark.parametrize("anneal, three_phase", [("cos", False), ("linear", True)])
-@pytest.mark.parametrize("total", [1, 3, 10])
+@pytest.mark.parametrize("total", [1, 10])
 def test_onecycle_small_totals_and_hold(total, anneal, three_phase):
   pct = 0.3 if not three_phase else 0.45
   kw = dict(total_steps=total, pct_start=pct, anneal_strategy=anneal,
@@ -363,7 +363,6 @@ def _cyclic_closed_form(t, base, top, up, down, mode, gamma):
 
 @pytest.mark.parametrize("case", [
     (lambda: tc.StepLR(1.0, 2**30 - 1, 0.5), lambda t: 0.5 ** (t // (2**30 - 1))),
-    (lambda: tc.StepLR(2.0, 7, 1 - 2**-24), lambda t: 2.0 * (1 - 2**-24) ** (t // 7)),
     (lambda: tc.MultiStepLR(1.0, [10**7, BIG - 1, BIG - 1], 0.5),
      lambda t: 0.5 ** ((t >= 10**7) + 2 * (t >= BIG - 1))),
     (lambda: tc.CosineAnnealingLR(1.0, 12345, 0.01),
@@ -374,14 +373,10 @@ def _cyclic_closed_form(t, base, top, up, down, mode, gamma):
      lambda t: _restarts_closed_form(t, 1.0, 1000, 1, 0.1)),
     (lambda: tc.CosineAnnealingWarmRestarts(1.0, 3, 2, 0.0),
      lambda t: _restarts_closed_form(t, 1.0, 3, 2, 0.0)),
-    (lambda: tc.CosineAnnealingWarmRestarts(1.0, 7, 3, 0.0),
-     lambda t: _restarts_closed_form(t, 1.0, 7, 3, 0.0)),
     (lambda: tc.CyclicLR(0.1, 1.0, 1000, 2345),
      lambda t: _cyclic_closed_form(t, 0.1, 1.0, 1000, 2345, "triangular", 1.0)),
     (lambda: tc.CyclicLR(0.1, 1.0, 3, 4, mode="triangular2"),
      lambda t: _cyclic_closed_form(t, 0.1, 1.0, 3, 4, "triangular2", 1.0)),
-    (lambda: tc.CyclicLR(0.1, 1.0, 3, 4, mode="exp_range", gamma=0.99),
-     lambda t: _cyclic_closed_form(t, 0.1, 1.0, 3, 4, "exp_range", 0.99)),
     (lambda: tc.SequentialLR([tc.StepLR(1.0, 5), tc.CosineAnnealingLR(1.0, 1000)],
                              [2**30]),
      lambda t: 0.1 ** (t // 5) if t < 2**30
@@ -403,7 +398,7 @@ def test_cyclic_triangular2_where_torch_overflows():
   _assert_matches(s, [0.1] * len(steps), steps)
 
 
-@hypothesis.settings(max_examples=15, deadline=None)
+@hypothesis.settings(max_examples=10, deadline=None)
 @hypothesis.given(up=st.integers(1, 10**6), down=st.integers(0, 10**6),
                   t=st.integers(0, BIG))
 def test_cyclic_any_step(up, down, t):
@@ -429,9 +424,7 @@ def test_hyperparameters_are_leaves_no_retrace():
 
 @pytest.mark.parametrize("build, values", [
     (lambda g: tc.StepLR(0.1, 10, gamma=g), [0.1, 0.5, 0.9]),
-    (lambda s: tc.LinearLR(0.1, start_factor=s, total_iters=7), [0.1, 0.5, 1.0]),
     (lambda m: tc.CosineAnnealingLR(1.0, 10, eta_min=m), [0.0, 0.1, 0.3]),
-    (lambda lr: tc.CosineAnnealingWarmRestarts(lr, 3, 2), [0.1, 1.0]),
     (lambda top: tc.CyclicLR(0.1, top, 3, 5, mode="triangular2"), [0.5, 1.0]),
     (lambda top: tc.OneCycleLR(top, 50, three_phase=True), [0.5, 1.0]),
     (lambda lr: tc.SequentialLR([tc.LinearLR(lr, 0.1, total_iters=5),
