@@ -54,7 +54,7 @@ def test_restore_continues_the_identical_trajectory(tmp_path):
   assert isinstance(restored["opt_state"][1], osch.ReduceOnPlateauState)
   _, tail_restored, lrs_restored = _run(step, restored["params"], restored["opt_state"], 50,
                                         schedule)
-  assert float(state[1].scale) == 1.0 > float(tail_direct[1].scale)  # a cut after restoring
+  assert float(state[1].scale) > float(tail_direct[1].scale)  # a cut after restoring
   np.testing.assert_array_equal(lrs_restored, lrs_direct)
   chex_equal = jax.tree.map(lambda a, b: np.array_equal(a, b), tail_direct, tail_restored)
   assert all(jax.tree.leaves(chex_equal))

@@ -20,6 +20,7 @@ import numpy as np
 from optax_scheds import _checks
 from optax_scheds._base import (
     Schedule,
+    _short,
     as_float,
     as_int,
     int_dtype,
@@ -37,11 +38,13 @@ from optax_scheds._primitives import (
 )
 
 
-def _check_positive_value(fn: str, name: str, x, *, strict: bool):
+def _check_sign(fn: str, name: str, x, *, strict: bool):
+  """A value that must be positive (``strict``) or non-negative."""
   x = _checks.check_value(fn, name, x)
-  if _checks.is_concrete(x) and np.any(np.asarray(x) < 0 if not strict else
-                                       np.asarray(x) <= 0):
-    _checks.fail(fn, name, "positive" if strict else "non-negative", x)
+  if _checks.is_concrete(x):
+    bad = np.asarray(x) <= 0 if strict else np.asarray(x) < 0
+    if np.any(bad):
+      _checks.fail(fn, name, "positive" if strict else "non-negative", x)
   return x
 
 
@@ -100,7 +103,7 @@ def ExponentialDecay(
   return exponential_decay(
       _checks.check_value(fn, "initial_learning_rate", initial_learning_rate),
       _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
-      _check_positive_value(fn, "decay_rate", decay_rate, strict=True),
+      _check_sign(fn, "decay_rate", decay_rate, strict=True),
       staircase=_check_bool(fn, "staircase", staircase),
   )
 
@@ -191,6 +194,12 @@ class _CyclicPolynomial(Schedule):
     init, end = as_float(self.init_value), as_float(self.end_value)
     return (init - end) * frac ** as_float(self.power) + end
 
+  def __repr__(self):
+    return (f"keras.PolynomialDecay(initial_learning_rate={_short(self.init_value)}, "
+            f"decay_steps={_short(self.decay_steps)}, "
+            f"end_learning_rate={_short(self.end_value)}, power={_short(self.power)}, "
+            "cycle=True)")
+
 
 def PolynomialDecay(
     initial_learning_rate: jax.typing.ArrayLike,
@@ -269,6 +278,11 @@ class _InverseTime(Schedule):
       p = p + (rest if f is None else rest + f) / as_float(steps)
     return as_float(self.init_value) / (1 + as_float(self.decay_rate) * p)
 
+  def __repr__(self):
+    return (f"keras.InverseTimeDecay(initial_learning_rate={_short(self.init_value)}, "
+            f"decay_steps={_short(self.decay_steps)}, "
+            f"decay_rate={_short(self.decay_rate)}, staircase={self.staircase})")
+
 
 def InverseTimeDecay(
     initial_learning_rate: jax.typing.ArrayLike,
@@ -314,7 +328,7 @@ def InverseTimeDecay(
   return _InverseTime(
       _checks.check_value(fn, "initial_learning_rate", initial_learning_rate),
       _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
-      _check_positive_value(fn, "decay_rate", decay_rate, strict=False),
+      _check_sign(fn, "decay_rate", decay_rate, strict=False),
       _check_bool(fn, "staircase", staircase),
   )
 
@@ -387,7 +401,7 @@ def CosineDecay(
   return warmup(cosine_decay(target, steps, alpha), warmup_steps, init_value=init)
 
 
-def _check_t_mul(fn: str, t_mul) -> int | float:
+def _check_t_mul(fn: str, t_mul) -> float:
   if isinstance(t_mul, bool) or not isinstance(t_mul, (numbers.Real, np.number)):
     _checks.fail(fn, "t_mul", "a concrete number >= 1 (it fixes where restarts fall)",
                  t_mul, TypeError)
