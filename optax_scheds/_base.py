@@ -77,6 +77,16 @@ def split_step(step) -> tuple[jax.Array, jax.Array | None]:
   return i, f
 
 
+def locate(sorted_steps, i: jax.Array) -> jax.Array:
+  """How many of ``sorted_steps`` are ``<= i``: a binary search on integers.
+
+  Few entries are compared all at once (cheaper to compile and run).
+  """
+  sorted_steps = as_int(sorted_steps)
+  method = "compare_all" if sorted_steps.shape[0] <= 16 else "scan"
+  return jnp.searchsorted(sorted_steps, i, side="right", method=method)
+
+
 def position(d: jax.Array, f: jax.Array | None) -> jax.Array:
   """The float position ``d + f`` of an integer offset ``d``."""
   x = d.astype(float_dtype())

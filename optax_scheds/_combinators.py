@@ -20,6 +20,7 @@ from optax_scheds._base import (
     as_schedule,
     clipped_position,
     int_dtype,
+    locate,
     schedule_class,
     static_field,
 )
@@ -230,7 +231,7 @@ class Cycle(Schedule):
     else:
       starts, offsets, factors = _cycle_layout(
           self.cycle_steps, self.length_mul, int(np.iinfo(int_dtype()).max))
-      k = jnp.searchsorted(as_int(starts), i, side="right") - 1
+      k = locate(starts, i) - 1
       local = i - as_int(starts)[k]
       if float(self.length_mul).is_integer():
         # Integer growth: the inner step is an exact integer division.

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optax_scheds import _checks
-from optax_scheds._base import Schedule, as_int, as_schedule, schedule_class
+from optax_scheds._base import Schedule, as_int, as_schedule, locate, schedule_class
 
 
 def _kind(schedule: Schedule):
@@ -49,7 +49,7 @@ class Join(Schedule):
 
   def _value(self, i, f):
     starts = as_int(self.starts)
-    k = jnp.searchsorted(starts, i, side="right") - 1
+    k = locate(starts, i) - 1
     d = i - starts[k]
     row = jnp.asarray(self.index_in_group)[k]
     if len(self.groups) == 1:

@@ -18,6 +18,7 @@ from optax_scheds._base import (
     as_int,
     clipped_position,
     float_dtype,
+    locate,
     position,
     schedule_class,
     static_field,
@@ -344,19 +345,20 @@ def _boundaries_and_scales(fn, boundaries_and_scales):
 
 
 def _values(init_value, scales):
-  """``[I, I*s1, (I*s1)*s2, ...]``, multiplied in optax's order."""
+  """``[I, I*s1, (I*s1)*s2, ...]``, multiplied in optax's order, once at
+  construction (in NumPy) unless a value is traced."""
+  if _checks.is_concrete((init_value, scales)) and np.ndim(init_value) == 0:
+    return np.cumprod(np.concatenate([[init_value], scales]).astype(float_dtype()))
   return jnp.cumprod(jnp.concatenate([as_float(init_value)[None], as_float(scales)]))
 
 
 @schedule_class
 class PiecewiseConstant(Schedule):
-  init_value: jax.typing.ArrayLike
-  boundaries: jax.typing.ArrayLike
-  scales: jax.typing.ArrayLike
+  boundaries: jax.typing.ArrayLike  # (N,) steps
+  values: jax.typing.ArrayLike  # (N + 1,) value from each boundary on
 
   def _value(self, i, f):
-    k = jnp.searchsorted(as_int(self.boundaries), i, side="right")
-    return _values(self.init_value, self.scales)[k]
+    return as_float(self.values)[locate(self.boundaries, i)]
 
 
 def piecewise_constant(
@@ -392,21 +394,21 @@ def piecewise_constant(
   """
   fn = "piecewise_constant"
   init_value = _checks.check_value(fn, "init_value", init_value)
-  return PiecewiseConstant(init_value, *_boundaries_and_scales(fn, boundaries_and_scales))
+  boundaries, scales = _boundaries_and_scales(fn, boundaries_and_scales)
+  return PiecewiseConstant(boundaries, _values(init_value, scales))
 
 
 @schedule_class
 class PiecewiseInterpolate(Schedule):
   interpolate_type: str = static_field()
-  init_value: jax.typing.ArrayLike = 1.0
-  boundaries: jax.typing.ArrayLike = ()
-  scales: jax.typing.ArrayLike = ()
+  boundaries: jax.typing.ArrayLike = ()  # (N,) steps
+  values: jax.typing.ArrayLike = ()  # (N + 1,) values at 0 and at each boundary
 
   def _value(self, i, f):
-    values = _values(self.init_value, self.scales)
+    values = as_float(self.values)
     n = values.shape[0] - 1
     bounds = jnp.concatenate([jnp.zeros((1,), i.dtype), as_int(self.boundaries)])
-    j = jnp.searchsorted(bounds, i, side="right") - 1
+    j = locate(bounds, i) - 1
     nxt = jnp.minimum(j + 1, n)
     size = jnp.maximum(bounds[nxt] - bounds[j], 1)
     pct = position(i - bounds[j], f) / as_float(size)
@@ -458,9 +460,8 @@ def piecewise_interpolate(
   fn = "piecewise_interpolate"
   _checks.check_choice(fn, "interpolate_type", interpolate_type, ("linear", "cosine"))
   init_value = _checks.check_value(fn, "init_value", init_value)
-  return PiecewiseInterpolate(
-      interpolate_type, init_value, *_boundaries_and_scales(fn, boundaries_and_scales)
-  )
+  boundaries, scales = _boundaries_and_scales(fn, boundaries_and_scales)
+  return PiecewiseInterpolate(interpolate_type, boundaries, _values(init_value, scales))
 
 
 @schedule_class

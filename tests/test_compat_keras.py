@@ -1,8 +1,9 @@
-"""`optax_scheds.compat.keras` equals Keras 3 at every step it is exact.
+"""`optax_scheds.compat.keras` gives Keras 3's value at every step.
 
 References: the real ``keras.optimizers.schedules`` classes and the real
-``keras.callbacks.LearningRateScheduler`` below 2**24 (Keras computes in
-float32), and float64 closed forms written here at any step.
+``keras.callbacks.LearningRateScheduler`` below 2**24 (Keras casts the step to
+float32), except where Keras' own float32 arithmetic misplaces a restart; and
+float64 closed forms written here, at every step up to 2**31 - 1.
 """
 
 import math

@@ -58,7 +58,7 @@ def test_pmap_without_axis_name_drifts_apart():
   params = jnp.zeros((N, 3))
   state = jax.pmap(opt.init)(params)
   rng = np.random.default_rng(1)
-  for k in range(30):
+  for _ in range(30):
     loss_noise = rng.normal(size=(N, 8, 3)).astype(np.float32)
     x = loss_noise * np.arange(1, N + 1)[:, None, None].astype(np.float32)
     y = rng.normal(size=(N, 8)).astype(np.float32)

@@ -19,23 +19,24 @@ import numpy as np
 
 from optax_scheds import _checks
 from optax_scheds._base import (
-    Schedule,
-    _short,
-    as_float,
-    as_int,
-    int_dtype,
-    schedule_class,
-    static_field,
+  Schedule,
+  _short,
+  as_float,
+  as_int,
+  int_dtype,
+  schedule_class,
+  static_field,
 )
 from optax_scheds._combinators import cycle, stretch, warmup
 from optax_scheds._join import join
 from optax_scheds._primitives import (
-    constant,
-    cosine_decay,
-    exponential_decay,
-    polynomial,
-    table,
+  constant,
+  cosine_decay,
+  exponential_decay,
+  polynomial,
+  table,
 )
+from optax_scheds.compat._plateaus import keras_reduce_lr_on_plateau as ReduceLROnPlateau  # noqa: F401
 
 
 def _check_sign(fn: str, name: str, x, *, strict: bool):

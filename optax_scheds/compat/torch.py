@@ -14,7 +14,7 @@ import dataclasses
 import math
 import numbers
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -22,25 +22,26 @@ import numpy as np
 
 from optax_scheds import _checks
 from optax_scheds._base import (
-    Schedule,
-    as_float,
-    as_int,
-    as_schedule,
-    int_dtype,
-    position,
-    schedule_class,
-    static_field,
+  Schedule,
+  as_float,
+  as_int,
+  as_schedule,
+  int_dtype,
+  position,
+  schedule_class,
+  static_field,
 )
 from optax_scheds._combinators import cycle
 from optax_scheds._join import join
 from optax_scheds._primitives import (
-    constant,
-    cosine_decay,
-    exponential_decay,
-    linear,
-    piecewise_constant,
-    polynomial,
+  constant,
+  cosine_decay,
+  exponential_decay,
+  linear,
+  piecewise_constant,
+  polynomial,
 )
+from optax_scheds.compat._plateaus import torch_reduce_lr_on_plateau as ReduceLROnPlateau  # noqa: F401
 
 # The schedulers whose PyTorch update multiplies the current lr by a factor
 # that does not read the lr: ChainedScheduler composes exactly these.
@@ -86,12 +87,12 @@ def _check_lr(fn: str, name: str, x):
   return _check_number(fn, name, x, low=0.0, constraint="non-negative")
 
 
-def _geometric(gamma, steps) -> Schedule:
+def _geometric(gamma, steps, staircase: bool) -> Schedule:
   """``gamma ** (t // steps)``; ``gamma == 0`` (allowed by PyTorch) is a drop
   to 0 after ``steps``, which ``exponential_decay`` refuses as a rate."""
   if _checks.is_concrete(gamma) and np.ndim(gamma) == 0 and float(gamma) == 0.0:
     return join([constant(1.0), constant(0.0)], [steps])
-  return exponential_decay(1.0, steps, gamma, staircase=True)
+  return exponential_decay(1.0, steps, gamma, staircase=staircase)
 
 
 def StepLR(lr: jax.typing.ArrayLike, step_size: int, gamma: jax.typing.ArrayLike = 0.1
@@ -127,7 +128,7 @@ def StepLR(lr: jax.typing.ArrayLike, step_size: int, gamma: jax.typing.ArrayLike
   lr = _check_lr(fn, "lr", lr)
   step_size = _checks.check_steps(fn, "step_size", step_size, minimum=1)
   gamma = _check_number(fn, "gamma", gamma, low=0.0, constraint="non-negative")
-  return _chainable(fn, lr, _geometric(gamma, step_size))
+  return _chainable(fn, lr, _geometric(gamma, step_size, staircase=True))
 
 
 def MultiStepLR(lr: jax.typing.ArrayLike, milestones: Sequence[int],
@@ -161,10 +162,9 @@ def MultiStepLR(lr: jax.typing.ArrayLike, milestones: Sequence[int],
   """
   fn = "MultiStepLR"
   lr = _check_lr(fn, "lr", lr)
-  if isinstance(milestones, (str, bytes)) or not isinstance(
-      milestones, (Sequence, np.ndarray, set, frozenset)):
+  if isinstance(milestones, (str, bytes, dict)) or not isinstance(milestones, Iterable):
     _checks.fail(fn, "milestones", "a sequence of integer steps", milestones, TypeError)
-  steps = [_checks.check_steps(fn, "milestones", m) for m in milestones]
+  steps = [_checks.check_steps(fn, "milestones", m) for m in list(milestones)]
   if not _checks.is_concrete(steps):
     _checks.fail(fn, "milestones", "concrete integer steps", milestones, TypeError)
   steps = [int(m) for m in steps]
@@ -290,7 +290,7 @@ def ExponentialLR(lr: jax.typing.ArrayLike, gamma: jax.typing.ArrayLike) -> Sche
   fn = "ExponentialLR"
   lr = _check_lr(fn, "lr", lr)
   gamma = _check_number(fn, "gamma", gamma, low=0.0, constraint="non-negative")
-  return _chainable(fn, lr, _geometric(gamma, 1))
+  return _chainable(fn, lr, _geometric(gamma, 1, staircase=False))
 
 
 def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
@@ -299,8 +299,7 @@ def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
 
   .. math:: v(t) = \mathrm{lr}\left(1 - \frac{\min(t, T)}{T}\right)^{p}
 
-  It is ``lr * osch.polynomial(1.0, 0.0, power, total_iters)``, joined to an
-  exact 0 from ``total_iters`` on.
+  It is ``lr * osch.polynomial(1.0, 0.0, power, total_iters)``.
 
   Quirks: the lr is 0 from ``total_iters`` on (no end lr);
   ``osch.polynomial(lr, end_value, power, total_iters)`` has one.
@@ -329,12 +328,7 @@ def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
   lr = _check_lr(fn, "lr", lr)
   total_iters = _checks.check_steps(fn, "total_iters", total_iters, minimum=1)
   power = _check_number(fn, "power", power, low=0.0, constraint="non-negative")
-  # The explicit tail keeps the value exact from total_iters on: under jit,
-  # `polynomial`'s 1 - c / T can come out as ~4e-9 instead of 0, and a small
-  # power turns that into a visible lr. 0.0 ** 0 == 1 as in PyTorch.
-  tail = constant(0.0**power)
-  return _chainable(fn, lr, join([polynomial(1.0, 0.0, power, total_iters), tail],
-                                 [total_iters]))
+  return _chainable(fn, lr, polynomial(1.0, 0.0, power, total_iters))
 
 
 def CosineAnnealingLR(lr: jax.typing.ArrayLike, T_max: int,
@@ -414,9 +408,9 @@ def CosineAnnealingWarmRestarts(lr: jax.typing.ArrayLike, T_0: int, T_mult: int 
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
-    TypeError: for non-numeric values, a non-integer or traced ``T_0`` or
-      ``T_mult``.
-    ValueError: for NaN, ``lr < 0``, ``T_0 <= 0`` or ``T_mult < 1``.
+    TypeError: for non-numeric values, or a traced ``T_0`` or ``T_mult``.
+    ValueError: for NaN, ``lr < 0``, ``T_0`` not a positive integer or
+      ``T_mult`` not an integer ``>= 1``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -552,7 +546,7 @@ def CyclicLR(base_lr: jax.typing.ArrayLike, max_lr: jax.typing.ArrayLike,
   position in it are exact integers at any step.
 
   Quirks: PyTorch's triangular2 computes ``1 / 2.0 ** (cycle - 1)``, which
-  raises ``OverflowError`` from cycle 1026; here the factor underflows to 0
+  raises ``OverflowError`` from cycle 1025; here the factor underflows to 0
   and the lr holds ``base_lr``. With ``scale_fn`` given, ``mode`` is ignored
   (as PyTorch). The optimizer's own lr plays no part: in SequentialLR and
   ChainedScheduler this scheduler's base lr is ``base_lr``. The momentum
@@ -669,7 +663,7 @@ class _Phases(Schedule):
     # start_q = a_q - o_q with a_q an integer: t - start_q = (i - a_q) + o_q.
     a = np.asarray([math.floor(s) for s in starts], np.int64)
     o = np.asarray([math.floor(s) - s for s in starts])
-    den = np.asarray([e - s for s, e in zip(starts, ends)])
+    den = np.asarray([e - s for s, e in zip(starts, ends, strict=True)])
     ic = jnp.minimum(i, total)
     p = jnp.full(i.shape, len(ends) - 1, dtype=int_dtype())
     for q in reversed(range(len(ends) - 1)):
@@ -733,7 +727,7 @@ def OneCycleLR(max_lr: jax.typing.ArrayLike, total_steps: int | None = None,
                div_factor: jax.typing.ArrayLike = 25.0,
                final_div_factor: jax.typing.ArrayLike = 1e4,
                three_phase: bool = False) -> Schedule:
-  r"""PyTorch's ``OneCycleLR``: up from ``max_lr / div_factor`` to ``max_lr``, then down to a minimum.
+  r"""PyTorch's ``OneCycleLR``: up from ``max_lr / div_factor`` to ``max_lr``, then down.
 
   With :math:`T` = ``total_steps``, :math:`p` = ``pct_start``,
   :math:`I = \mathrm{max\_lr}/d`, :math:`L = I / f`, phases end at PyTorch's
