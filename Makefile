@@ -1,0 +1,37 @@
+# Two commands: `make demo` and `make test`. Each creates .venv if needed and
+# installs what it needs, so both work on a fresh machine with only Python.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[demo]'
+	touch $@
+
+# torch is pinned exactly (torch==2.13.0) in the test extra: that takes the
+# small CPU wheel; a range would pull a CUDA build of several GB.
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/python -m optax_scheds.demo
+
+test: $(VENV)/.test-installed
+	KERAS_BACKEND=jax $(BIN)/python -m pytest
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/bench_join.py
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check optax_scheds tests benchmarks conftest.py
+
+clean:
+	rm -rf $(VENV) demo_out .pytest_cache .hypothesis
