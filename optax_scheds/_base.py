@@ -117,8 +117,7 @@ class Schedule:
   """
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
-    i, f = split_step(step)
-    return as_float(self._value(i, f))
+    return _evaluate(self, step)
 
   def _value(self, i: jax.Array, f: jax.Array | None) -> jax.Array:
     raise NotImplementedError
@@ -164,6 +163,14 @@ class Schedule:
 
   def __neg__(self):
     return self._binary("multiply", -1.0)
+
+
+@jax.jit
+def _evaluate(schedule: Schedule, step) -> jax.Array:
+  # Jitted so that eager calls (logging, plotting) compile once per kind of
+  # schedule instead of dispatching op by op; inside a jitted step it inlines.
+  i, f = split_step(step)
+  return as_float(schedule._value(i, f))
 
 
 def _short(x) -> str:

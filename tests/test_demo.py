@@ -9,7 +9,8 @@ from optax_scheds import demo
 @pytest.mark.usefixtures("standard_promotion")  # optax.adamw needs it
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # tqdm / matplotlib internals
 def test_demo_trains_and_saves_a_plot(tmp_path, capsys):
-  with jax.numpy_dtype_promotion("standard"):
+  # The demo is written like user code: standard promotion, broadcasting biases.
+  with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
     demo.main(["--epochs", "12", "--out", str(tmp_path)])
   out = capsys.readouterr().out
   assert "plateau cut first applied at step" in out

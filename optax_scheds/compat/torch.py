@@ -466,7 +466,7 @@ def LambdaLR(lr: jax.typing.ArrayLike, lr_lambda: Callable) -> Schedule:
   Examples:
     >>> import optax_scheds as osch
     >>> from optax_scheds.compat import torch as tc
-    >>> s = tc.LambdaLR(0.1, lambda epoch: 0.95 ** epoch)
+    >>> s = tc.LambdaLR(0.1, lambda epoch: 0.95 ** epoch.astype(float))
     >>> print(f"{s(0):.4f} {s(10):.4f}")
     0.1000 0.0599
   """
