@@ -117,6 +117,8 @@ class Schedule:
   """
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
+    if isinstance(step, jax.core.Tracer):  # already inside jit / vmap / grad
+      return _evaluate.__wrapped__(self, step)
     return _evaluate(self, step)
 
   def _value(self, i: jax.Array, f: jax.Array | None) -> jax.Array:
@@ -168,7 +170,7 @@ class Schedule:
 @jax.jit
 def _evaluate(schedule: Schedule, step) -> jax.Array:
   # Jitted so that eager calls (logging, plotting) compile once per kind of
-  # schedule instead of dispatching op by op; inside a jitted step it inlines.
+  # schedule instead of dispatching op by op. Traced calls skip the wrapper.
   i, f = split_step(step)
   return as_float(schedule._value(i, f))
 
@@ -237,6 +239,7 @@ def clipped_position(d: jax.Array, f: jax.Array | None, steps) -> jax.Array:
   The clipping is decided on integers, so it is exact at any step.
   """
   steps = as_int(steps)
-  inside = position(jnp.clip(d, 0, steps), f)
-  return jnp.where(d < 0, jnp.zeros((), float_dtype()),
-                   jnp.where(d >= steps, as_float(steps), inside))
+  x = jnp.clip(d, 0, steps).astype(float_dtype())
+  if f is None:
+    return x
+  return x + jnp.where((d >= 0) & (d < steps), f, jnp.zeros_like(f))
