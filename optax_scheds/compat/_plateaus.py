@@ -35,6 +35,15 @@ def _non_negative(fn, name, x):
   return float(x)
 
 
+def _shared(fn, factor, patience, cooldown):
+  """The arguments both ports check alike: factor in [0, 1), counts >= 0."""
+  factor = _non_negative(fn, "factor", factor)
+  if not factor < 1:
+    _checks.fail(fn, "factor", "< 1.0", factor)
+  return (factor, _checks.check_static_int(fn, "patience", patience),
+          _checks.check_static_int(fn, "cooldown", cooldown))
+
+
 def torch_reduce_lr_on_plateau(
     lr: float,
     mode: str = "min",
@@ -108,11 +117,7 @@ def torch_reduce_lr_on_plateau(
   base = _base_lr(fn, lr)
   _checks.check_choice(fn, "mode", mode, ("min", "max"))
   _checks.check_choice(fn, "threshold_mode", threshold_mode, ("rel", "abs"))
-  factor = _non_negative(fn, "factor", factor)
-  if not factor < 1:
-    _checks.fail(fn, "factor", "< 1.0", factor)
-  patience = _checks.check_static_int(fn, "patience", patience)
-  cooldown = _checks.check_static_int(fn, "cooldown", cooldown)
+  factor, patience, cooldown = _shared(fn, factor, patience, cooldown)
   threshold = _non_negative(fn, "threshold", threshold)
   min_lr, eps = _non_negative(fn, "min_lr", min_lr), _non_negative(fn, "eps", eps)
 
@@ -205,11 +210,7 @@ def keras_reduce_lr_on_plateau(
   base = _base_lr(fn, initial_learning_rate)
   _checks.check_choice(fn, "mode", mode, ("auto", "min", "max"))
   mode = "max" if mode == "max" else "min"
-  factor = _non_negative(fn, "factor", factor)
-  if not factor < 1:
-    _checks.fail(fn, "factor", "< 1.0", factor)
-  patience = _checks.check_static_int(fn, "patience", patience)
-  cooldown = _checks.check_static_int(fn, "cooldown", cooldown)
+  factor, patience, cooldown = _shared(fn, factor, patience, cooldown)
   delta = abs(float(_checks.check_value(fn, "min_delta", min_delta)))
   min_lr = _non_negative(fn, "min_lr", min_lr)
 
