@@ -1,6 +1,7 @@
 """compat ReduceLROnPlateau ports against the real PyTorch and Keras."""
 
 import os
+import re
 import warnings
 
 import jax
@@ -109,3 +110,29 @@ def test_nan_first_value_is_keras_best():
   np.testing.assert_allclose(_ours(keras_reduce_lr_on_plateau(1.0, factor=0.5, patience=1),
                                    1.0, values),
                              _keras_lrs(1.0, values, factor=0.5, patience=1), rtol=2e-5)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: torch_reduce_lr_on_plateau(0.1, factor=1.0),
+     "`ReduceLROnPlateau(factor=...)` must be < 1.0, got factor=1.0."),
+    (lambda: torch_reduce_lr_on_plateau(0.1, threshold_mode="x"),
+     "`ReduceLROnPlateau(threshold_mode=...)` must be one of 'rel', 'abs', got "
+     "threshold_mode='x'."),
+    (lambda: torch_reduce_lr_on_plateau(0.0),
+     "`ReduceLROnPlateau(lr=...)` must be a positive number, got lr=0.0."),
+    (lambda: keras_reduce_lr_on_plateau(0.1, mode="avg"),
+     "`ReduceLROnPlateau(mode=...)` must be one of 'auto', 'min', 'max', got mode='avg'."),
+    (lambda: keras_reduce_lr_on_plateau(0.1, patience=-1),
+     "`ReduceLROnPlateau(patience=...)` must be non-negative, got patience=-1."),
+])
+def test_errors(make, message):
+  with pytest.raises(ValueError, match=re.escape(message)):
+    make()
+
+
+def test_exported_from_the_compat_modules():
+  from optax_scheds.compat import keras as kc
+  from optax_scheds.compat import torch as tc
+
+  assert tc.ReduceLROnPlateau is torch_reduce_lr_on_plateau
+  assert kc.ReduceLROnPlateau is keras_reduce_lr_on_plateau
