@@ -27,6 +27,24 @@ def int_dtype() -> np.dtype:
   return np.dtype(jax.dtypes.canonicalize_dtype(np.int64))
 
 
+def host_array(values) -> np.ndarray:
+  """A NumPy leaf with the dtype JAX will use for it: int32 when the integers
+  fit (int64 otherwise), floats in the default float dtype.
+
+  Keeping NumPy leaves at these dtypes means a schedule traced under
+  ``jax.enable_x64`` still runs after leaving it (int64 or float64 leaves
+  would meet executables compiled for 32-bit arguments).
+  """
+  arr = np.asarray(values)
+  if np.issubdtype(arr.dtype, np.integer):
+    small = arr.size == 0 or (arr.min() >= np.iinfo(np.int32).min
+                              and arr.max() <= np.iinfo(np.int32).max)
+    return arr.astype(np.int32 if small else np.int64)
+  if np.issubdtype(arr.dtype, np.floating):
+    return arr.astype(float_dtype())
+  return arr
+
+
 def static_field(**kwargs):
   """A dataclass field that is part of the pytree structure, not a leaf."""
   return dataclasses.field(metadata={"static": True}, **kwargs)
@@ -118,8 +136,10 @@ class Schedule:
 
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
     if isinstance(step, jax.core.Tracer):  # already inside jit / vmap / grad
-      return _evaluate.__wrapped__(self, step)
-    return _evaluate(self, step)
+      return _evaluate(self, step)
+    # One compiled cache per x64 mode: a cache entry traced with int64 leaves
+    # must not serve calls made after leaving `jax.enable_x64`.
+    return _evaluate_jitted[bool(jax.config.jax_enable_x64)](self, step)
 
   def _value(self, i: jax.Array, f: jax.Array | None) -> jax.Array:
     raise NotImplementedError
@@ -167,12 +187,14 @@ class Schedule:
     return self._binary("multiply", -1.0)
 
 
-@jax.jit
 def _evaluate(schedule: Schedule, step) -> jax.Array:
-  # Jitted so that eager calls (logging, plotting) compile once per kind of
-  # schedule instead of dispatching op by op. Traced calls skip the wrapper.
   i, f = split_step(step)
   return as_float(schedule._value(i, f))
+
+
+# Eager calls (logging, plotting) compile once per kind of schedule instead of
+# dispatching op by op; traced calls use `_evaluate` directly.
+_evaluate_jitted = {False: jax.jit(_evaluate), True: jax.jit(_evaluate)}
 
 
 def _short(x) -> str:

@@ -96,4 +96,6 @@ def check_boundaries(fn: str, name: str, boundaries) -> np.ndarray | jax.Array:
     return jax.numpy.stack([jax.numpy.asarray(b) for b in items])
   if any(b <= a for a, b in zip(items, items[1:])):
     fail(fn, name, "strictly increasing", list(items))
-  return np.asarray(items, dtype=np.int64)
+  from optax_scheds._base import host_array
+
+  return host_array(np.asarray(items, dtype=np.int64))

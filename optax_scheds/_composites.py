@@ -14,6 +14,7 @@ from optax_scheds._primitives import (
     constant,
     cosine_decay,
     exponential_decay,
+    linear,
     piecewise_interpolate,
 )
 
@@ -136,6 +137,9 @@ def warmup_exponential_decay(
 ) -> Schedule:
   r"""Linear warmup to ``peak_value``, then :func:`exponential_decay`.
 
+  The warmup ends at ``peak_value`` even when ``end_value`` clips the start
+  of the decay (as optax).
+
   .. math::
     v(t) = \begin{cases}
       I + (P - I)\,t/W & t < W \\
@@ -171,11 +175,17 @@ def warmup_exponential_decay(
     0.50 1.00 0.50
   """
   fn = "warmup_exponential_decay"
-  decay = exponential_decay(
-      _checks.check_value(fn, "peak_value", peak_value), transition_steps, decay_rate,
-      transition_begin, staircase, end_value)
-  return warmup(decay, _checks.check_steps(fn, "warmup_steps", warmup_steps),
-                _checks.check_value(fn, "init_value", init_value))
+  peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
+  decay = exponential_decay(peak_value, transition_steps, decay_rate, transition_begin,
+                            staircase, end_value)
+  # The warmup ends at peak_value even where end_value clips the decay's start,
+  # so it is a join, not warmup(decay) (which would ramp to decay(0)).
+  ramp = linear(_checks.check_value(fn, "init_value", init_value), peak_value,
+                jnp.maximum(warmup_steps, 1) if not _checks.is_concrete(warmup_steps)
+                else max(warmup_steps, 1))
+  return join([ramp, decay], jnp.reshape(warmup_steps, (1,))
+              if not _checks.is_concrete(warmup_steps) else [warmup_steps])
 
 
 def _onecycle_steps(fn, transition_steps):

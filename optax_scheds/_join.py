@@ -14,7 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from optax_scheds import _checks
-from optax_scheds._base import Schedule, as_int, as_schedule, locate, schedule_class
+from optax_scheds._base import (
+    Schedule,
+    as_int,
+    as_schedule,
+    host_array,
+    locate,
+    schedule_class,
+)
 
 
 def _kind(schedule: Schedule):
@@ -24,7 +31,7 @@ def _kind(schedule: Schedule):
 
 def _stack(xs):
   if _checks.is_concrete(xs) and not any(isinstance(x, jax.Array) for x in xs):
-    return np.stack([np.asarray(x) for x in xs])
+    return host_array(np.stack([np.asarray(x) for x in xs]))
   return jnp.stack([jnp.asarray(x) for x in xs])
 
 
@@ -142,10 +149,10 @@ def join(
       jax.tree.map(lambda *xs: _stack(xs), *members) for members in kinds.values()
   )
   if isinstance(boundaries, np.ndarray):
-    starts = np.concatenate([[0], boundaries]).astype(np.int64)
+    starts = host_array(np.concatenate([[0], boundaries]).astype(np.int64))
   else:
     starts = jnp.concatenate([jnp.zeros((1,), boundaries.dtype), boundaries])
-  return Join(groups, starts, np.asarray(group_of), np.asarray(index_in_group))
+  return Join(groups, starts, host_array(group_of), host_array(index_in_group))
 
 
 def _show(boundaries):

@@ -18,6 +18,7 @@ from optax_scheds._base import (
     as_int,
     clipped_position,
     float_dtype,
+    host_array,
     locate,
     position,
     schedule_class,
@@ -329,7 +330,7 @@ def _boundaries_and_scales(fn, boundaries_and_scales):
       (_checks.check_steps(fn, "boundaries_and_scales", b), s)
       for b, s in boundaries_and_scales.items()
   )
-  boundaries = np.asarray([b for b, _ in items], dtype=np.int64)
+  boundaries = host_array(np.asarray([b for b, _ in items], dtype=np.int64))
   if len(set(boundaries.tolist())) != len(items):
     _checks.fail(fn, "boundaries_and_scales", "a dict with distinct integer steps",
                  boundaries_and_scales)
@@ -338,7 +339,7 @@ def _boundaries_and_scales(fn, boundaries_and_scales):
     _checks.fail(fn, "boundaries_and_scales", "a dict of non-negative scales",
                  boundaries_and_scales)
   if _checks.is_concrete(scales):
-    scales = np.asarray(scales, dtype=np.float64).reshape(len(items))
+    scales = host_array(np.asarray(scales, dtype=np.float64).reshape(len(items)))
   else:
     scales = jnp.stack([as_float(s) for s in scales])
   return boundaries, scales
@@ -509,6 +510,6 @@ def table(values) -> Schedule:
       _checks.fail(fn, "values", "a non-empty 1-D sequence", values)
     if np.any(np.isnan(arr)):
       _checks.fail(fn, "values", "free of NaN", values)
-    return Table(arr)
+    return Table(host_array(arr))
   return Table(jnp.stack([jnp.asarray(v) for v in values]) if not hasattr(values, "ndim")
                else values)

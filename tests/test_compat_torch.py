@@ -536,8 +536,8 @@ _ERRORS = [
      "`MultiStepLR(milestones=...)` must be a sequence of integer steps, got milestones=5."),
     (lambda: tc.ConstantLR(0.1, factor=1.5), ValueError,
      "`ConstantLR(factor=...)` must be in [0, 1], got factor=1.5."),
-    (lambda: tc.ConstantLR(0.1, total_iters=0), ValueError,
-     "`ConstantLR(total_iters=...)` must be positive, got total_iters=0."),
+    (lambda: tc.ConstantLR(0.1, total_iters=-1), ValueError,
+     "`ConstantLR(total_iters=...)` must be non-negative, got total_iters=-1."),
     (lambda: tc.LinearLR(0.1, start_factor=0.0), ValueError,
      "`LinearLR(start_factor=...)` must be in (0, 1], got start_factor=0.0."),
     (lambda: tc.LinearLR(0.1, end_factor=2.0), ValueError,
@@ -621,3 +621,22 @@ def test_traced_arguments_skip_value_checks():
   # Inside jit the values are unknown: no check, no error.
   out = jax.jit(lambda g: tc.LinearLR(1.0, g, total_iters=4)(2))(jnp.float32(0.5))
   np.testing.assert_allclose(float(out), 0.75, rtol=RTOL)
+
+
+@pytest.mark.parametrize("make,cls,kwargs", [
+    (lambda: tc.ConstantLR(0.3, factor=0.5, total_iters=0), "ConstantLR",
+     dict(factor=0.5, total_iters=0)),
+    (lambda: tc.LinearLR(0.3, start_factor=0.5, end_factor=0.8, total_iters=0), "LinearLR",
+     dict(start_factor=0.5, end_factor=0.8, total_iters=0)),
+    (lambda: tc.PolynomialLR(0.3, total_iters=0, power=2.0), "PolynomialLR",
+     dict(total_iters=0, power=2.0)),
+])
+def test_total_iters_zero_matches_torch(make, cls, kwargs):
+  opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+  sched = getattr(torch.optim.lr_scheduler, cls)(opt, **kwargs)
+  expected = [sched.get_last_lr()[0]]
+  for _ in range(6):
+    opt.step()
+    sched.step()
+    expected.append(sched.get_last_lr()[0])
+  np.testing.assert_allclose(make()(np.arange(7)), expected, rtol=2e-6)

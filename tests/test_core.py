@@ -307,3 +307,13 @@ def test_error_types():
 def test_traced_arguments_skip_value_checks():
   out = jax.jit(lambda n: osch.cosine_decay(1.0, n)(0))(jnp.asarray(5))
   assert float(out) == 1.0
+
+
+def test_schedule_traced_under_x64_still_runs_after_leaving_it():
+  s = osch.sgdr([dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10)] * 3)
+  p = osch.piecewise_constant(1.0, {10: 0.5, 20: 0.1})
+  with jax.enable_x64(True):
+    jax.jit(s)(jnp.arange(3))
+    jax.jit(p)(jnp.arange(3))
+  np.testing.assert_allclose(p(15), 0.5)
+  np.testing.assert_allclose(s(jnp.array([2, 12])), [1.0, 1.0], rtol=1e-6)

@@ -182,3 +182,11 @@ def test_join_mixed_kinds_and_optax_pieces(seed):
 def test_constant_returns_float_array():
   out = osch.constant(5)(0)
   assert isinstance(out, jax.Array) and out.dtype == np.float32 and float(out) == 5.0
+
+
+@pytest.mark.parametrize("rate,end", [(0.5, 2.0), (2.0, 0.5), (0.9, 0.3)])
+def test_warmup_exponential_decay_ramps_to_peak_even_when_end_value_clips(rate, end):
+  kw = dict(init_value=0.1, peak_value=1.0, warmup_steps=10, transition_steps=10,
+            decay_rate=rate, end_value=end)
+  _check(osch.warmup_exponential_decay(**kw), optax.warmup_exponential_decay_schedule(**kw),
+         np.arange(60), 2.0)

@@ -87,6 +87,11 @@ def _check_lr(fn: str, name: str, x):
   return _check_number(fn, name, x, low=0.0, constraint="non-negative")
 
 
+def _never_ends(total_iters) -> bool:
+  """PyTorch's ``total_iters=0``: its recursive update never reaches the end."""
+  return _checks.is_concrete(total_iters) and np.ndim(total_iters) == 0 and total_iters == 0
+
+
 def _geometric(gamma, steps, staircase: bool) -> Schedule:
   """``gamma ** (t // steps)``; ``gamma == 0`` (allowed by PyTorch) is a drop
   to 0 after ``steps``, which ``exponential_decay`` refuses as a rate."""
@@ -185,7 +190,7 @@ def ConstantLR(lr: jax.typing.ArrayLike, factor: jax.typing.ArrayLike = 1.0 / 3,
 
   Quirks: PyTorch's update divides by ``factor`` at ``total_iters``, so
   ``factor=0`` raises ``ZeroDivisionError`` there; here it gives ``lr``.
-  PyTorch's ``total_iters=0`` keeps ``lr * factor`` forever; it is refused.
+  PyTorch's ``total_iters=0`` keeps ``lr * factor`` forever; so does this.
 
   Args:
     lr: the optimizer's base lr.
@@ -198,7 +203,7 @@ def ConstantLR(lr: jax.typing.ArrayLike, factor: jax.typing.ArrayLike = 1.0 / 3,
   Raises:
     TypeError: for non-numeric values or a non-integer ``total_iters``.
     ValueError: for NaN, ``lr < 0``, ``factor`` outside ``[0, 1]`` or
-      ``total_iters <= 0``.
+      ``total_iters < 0``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -211,7 +216,9 @@ def ConstantLR(lr: jax.typing.ArrayLike, factor: jax.typing.ArrayLike = 1.0 / 3,
   lr = _check_lr(fn, "lr", lr)
   factor = _check_number(fn, "factor", factor, low=0.0, high=1.0,
                          constraint="in [0, 1]")
-  total_iters = _checks.check_steps(fn, "total_iters", total_iters, minimum=1)
+  total_iters = _checks.check_steps(fn, "total_iters", total_iters)
+  if _never_ends(total_iters):
+    return _chainable(fn, lr, constant(factor))
   return _chainable(fn, lr, join([constant(factor), constant(1.0)], [total_iters]))
 
 
@@ -226,7 +233,7 @@ def LinearLR(lr: jax.typing.ArrayLike, start_factor: jax.typing.ArrayLike = 1.0 
   Quirks: PyTorch requires ``start_factor`` in ``(0, 1]`` and ``end_factor``
   in ``[0, 1]``, so it cannot warm up above the base lr; ``osch.warmup`` and
   ``osch.linear`` take any values. PyTorch's ``total_iters=0`` keeps
-  ``lr * start_factor`` forever; it is refused.
+  ``lr * start_factor`` forever; so does this.
 
   Args:
     lr: the optimizer's base lr.
@@ -240,7 +247,7 @@ def LinearLR(lr: jax.typing.ArrayLike, start_factor: jax.typing.ArrayLike = 1.0 
   Raises:
     TypeError: for non-numeric values or a non-integer ``total_iters``.
     ValueError: for NaN, ``lr < 0``, factors out of range or
-      ``total_iters <= 0``.
+      ``total_iters < 0``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -255,7 +262,9 @@ def LinearLR(lr: jax.typing.ArrayLike, start_factor: jax.typing.ArrayLike = 1.0 
                                low_open=True, constraint="in (0, 1]")
   end_factor = _check_number(fn, "end_factor", end_factor, low=0.0, high=1.0,
                              constraint="in [0, 1]")
-  total_iters = _checks.check_steps(fn, "total_iters", total_iters, minimum=1)
+  total_iters = _checks.check_steps(fn, "total_iters", total_iters)
+  if _never_ends(total_iters):
+    return _chainable(fn, lr, constant(start_factor))
   return _chainable(fn, lr, linear(start_factor, end_factor, total_iters))
 
 
@@ -314,8 +323,9 @@ def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
 
   Raises:
     TypeError: for non-numeric values or a non-integer ``total_iters``.
-    ValueError: for NaN, ``lr < 0``, ``total_iters <= 0`` (PyTorch then keeps
-      ``lr`` forever) or ``power < 0`` (PyTorch divides by 0 at ``T``).
+    ValueError: for NaN, ``lr < 0``, ``total_iters < 0`` or ``power < 0``
+      (PyTorch divides by 0 at ``T``). ``total_iters=0`` keeps ``lr`` forever,
+      as PyTorch does.
 
   Examples:
     >>> import optax_scheds as osch
@@ -326,7 +336,9 @@ def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
   """
   fn = "PolynomialLR"
   lr = _check_lr(fn, "lr", lr)
-  total_iters = _checks.check_steps(fn, "total_iters", total_iters, minimum=1)
+  total_iters = _checks.check_steps(fn, "total_iters", total_iters)
+  if _never_ends(total_iters):  # PyTorch keeps lr forever
+    return _chainable(fn, lr, constant(1.0))
   power = _check_number(fn, "power", power, low=0.0, constraint="non-negative")
   return _chainable(fn, lr, polynomial(1.0, 0.0, power, total_iters))
 
