@@ -261,7 +261,7 @@ def clipped_position(d: jax.Array, f: jax.Array | None, steps) -> jax.Array:
   The clipping is decided on integers, so it is exact at any step.
   """
   steps = as_int(steps)
-  x = jnp.clip(d, 0, steps).astype(float_dtype())
+  x = jnp.minimum(jnp.maximum(d, 0), steps).astype(float_dtype())  # no nested jit call
   if f is None:
     return x
   return x + jnp.where((d >= 0) & (d < steps), f, jnp.zeros_like(f))
