@@ -359,7 +359,13 @@ class PiecewiseConstant(Schedule):
   values: jax.typing.ArrayLike  # (N + 1,) value from each boundary on
 
   def _value(self, i, f):
-    return as_float(self.values)[locate(self.boundaries, i)]
+    values, boundaries = as_float(self.values), as_int(self.boundaries)
+    if boundaries.shape[0] > 16:
+      return values[locate(boundaries, i)]
+    out = jnp.broadcast_to(values[0], i.shape)  # few boundaries: selects, no gather
+    for k in range(boundaries.shape[0]):
+      out = jnp.where(i >= boundaries[k], values[k + 1], out)
+    return out
 
 
 def piecewise_constant(
