@@ -42,7 +42,7 @@ class Warmup(Schedule):
   def _value(self, i, f):
     steps = as_int(self.warmup_steps)
     after = self.schedule._value(jnp.maximum(i - steps, 0), f)
-    peak = self.schedule._value(jnp.zeros_like(i), None)
+    peak = self.schedule._value(jnp.zeros((), i.dtype), None)  # once, not per step
     safe = jnp.maximum(steps, 1)
     pct = clipped_position(i, f, safe) / as_float(safe)
     init = as_float(self.init_value)
