@@ -9,6 +9,8 @@ import numbers
 import jax
 import numpy as np
 
+from optax_scheds._base import host_array
+
 
 def is_concrete(x) -> bool:
   """Whether ``x`` holds known values (not a tracer inside jit/vmap)."""
@@ -88,14 +90,13 @@ def check_boundaries(fn: str, name: str, boundaries) -> np.ndarray | jax.Array:
     if boundaries.ndim != 1 or not np.issubdtype(boundaries.dtype, np.integer):
       fail(fn, name, "a 1-D integer array", boundaries, TypeError)
     return boundaries
-  items = [check_steps(fn, name, b) for b in np.asarray(boundaries).ravel().tolist()] \
-      if _is_array(boundaries) else [check_steps(fn, name, b) for b in boundaries]
-  if _is_array(boundaries) and np.ndim(boundaries) != 1:
-    fail(fn, name, "a 1-D sequence", boundaries)
+  if _is_array(boundaries):
+    if np.ndim(boundaries) != 1:
+      fail(fn, name, "a 1-D sequence", boundaries)
+    boundaries = np.asarray(boundaries).tolist()
+  items = [check_steps(fn, name, b) for b in boundaries]
   if not is_concrete(items):
     return jax.numpy.stack([jax.numpy.asarray(b) for b in items])
   if any(b <= a for a, b in zip(items, items[1:])):
     fail(fn, name, "strictly increasing", list(items))
-  from optax_scheds._base import host_array
-
   return host_array(np.asarray(items, dtype=np.int64))
