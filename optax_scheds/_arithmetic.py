@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from optax_scheds import _checks
-from optax_scheds._base import Schedule, as_schedule, schedule_class, static_field
+from optax_scheds._base import Schedule, schedule_class, static_field
+from optax_scheds._primitives import Constant
 
 _OPS = {
     "add": jnp.add,
@@ -35,30 +36,34 @@ class Arithmetic(Schedule):
     return f"{self.op}({self.left!r}, {self.right!r})"
 
 
-def _operand(x):
+def _operand(fn: str, name: str, x, *, allow_inf: bool = False):
+  """A schedule for ``x``, or ``None`` if it is neither a schedule, a callable
+  nor a number."""
   if isinstance(x, Schedule) or callable(x):
-    return as_schedule(x)
+    return _checks.check_schedule(fn, name, x)
   if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray, np.generic,
                                                jax.Array)):
     return None
-  return as_schedule(x)
+  return Constant(_checks.check_value(fn, name, x, allow_inf=allow_inf))
 
 
 def binary(op: str, left, right):
   """``op(left, right)`` pointwise; numbers become constants. Returns
   ``NotImplemented`` for operands that are neither (Python's protocol)."""
-  a, b = _operand(left), _operand(right)
+  fn = f"Schedule.__{'true' if op == 'divide' else ''}{op[:3]}__"
+  a, b = _operand(fn, "other", left), _operand(fn, "other", right)
   if a is None or b is None:
     return NotImplemented
   return Arithmetic(op, a, b)
 
 
 def _pair(fn, a, b):
-  out = binary(fn, a, b)
-  if out is NotImplemented:
-    bad, name = (a, "a") if _operand(a) is None else (b, "b")
+  # Bounds may be infinite: minimum(s, inf) is s.
+  x, y = _operand(fn, "a", a, allow_inf=True), _operand(fn, "b", b, allow_inf=True)
+  if x is None or y is None:
+    bad, name = (a, "a") if x is None else (b, "b")
     _checks.fail(fn, name, "a schedule, callable or number", bad, TypeError)
-  return out
+  return Arithmetic(fn, x, y)
 
 
 def minimum(a, b) -> Schedule:
@@ -133,21 +138,19 @@ def clip(schedule, min_value=None, max_value=None) -> Schedule:
     0.2 0.5 0.8
   """
   fn = "clip"
-  if not (isinstance(schedule, Schedule) or callable(schedule)):
-    _checks.fail(fn, "schedule", "a schedule or callable", schedule, TypeError)
+  out = _checks.check_schedule(fn, "schedule", schedule)
   if min_value is None and max_value is None:
     _checks.fail(fn, "min_value", "given, or max_value given", min_value)
-  lo = _checks.check_value(fn, "min_value", min_value, allow_none=True)
-  hi = _checks.check_value(fn, "max_value", max_value, allow_none=True)
+  lo = _checks.check_value(fn, "min_value", min_value, allow_none=True, allow_inf=True)
+  hi = _checks.check_value(fn, "max_value", max_value, allow_none=True, allow_inf=True)
   if lo is not None and hi is not None and _checks.is_concrete((lo, hi)) and np.any(
       np.asarray(lo) > np.asarray(hi)):
     raise ValueError(
         f"`clip(min_value=...)` must not exceed max_value, got min_value={lo!r}, "
         f"max_value={hi!r}."
     )
-  out = as_schedule(schedule)
   if lo is not None:
-    out = Arithmetic("maximum", out, as_schedule(lo))
+    out = Arithmetic("maximum", out, Constant(lo))
   if hi is not None:
-    out = Arithmetic("minimum", out, as_schedule(hi))
+    out = Arithmetic("minimum", out, Constant(hi))
   return out

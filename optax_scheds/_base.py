@@ -7,6 +7,7 @@ inside a piece into a float. Subclasses implement ``_value(i, f)``.
 """
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -63,11 +64,69 @@ def schedule_class(cls):
   return jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
 
 
-def split_step(step) -> tuple[jax.Array, jax.Array | None]:
-  """Split a step into ``(i, f)``: integer part clipped at 0, and fraction.
+def _step_error(constraint: str, step, error=ValueError):
+  if np.ndim(step) == 0:
+    shown = step.item() if isinstance(step, (np.generic, np.ndarray, jax.Array)) else step
+  else:
+    shown = f"array(shape={np.shape(step)})"
+  raise error(f"`Schedule.__call__(step=...)` must be {constraint}, got step={shown!r}.")
+
+
+def check_step(step):
+  """Validates a concrete step on the host, before it reaches a jitted call.
+
+  Steps are integers or floats, scalars or arrays. NaN or infinite floats, and
+  integers above the largest step (``2**31 - 1``, or ``2**63 - 1`` with
+  ``jax_enable_x64``), raise ``ValueError``: they would otherwise wrap,
+  saturate or silently mean step 0.
+  Steps below 0 mean step 0 (the documented rule), so integers below the step
+  dtype's range are raised to 0 here rather than wrapping when cast.
+  """
+  idt = int_dtype()
+  imax = int(np.iinfo(idt).max)
+  limit = (f"at most {imax} (the largest step; enable jax_enable_x64 for larger steps)"
+           if idt == np.int32 else f"at most {imax} (the largest step)")
+  if isinstance(step, bool) or isinstance(step, (str, bytes)):
+    _step_error("an integer or float scalar or array", step, TypeError)
+  if isinstance(step, int):
+    if step > imax:
+      _step_error(limit, step)
+    return max(step, 0) if step < 0 else step
+  if isinstance(step, float):
+    if not step < math.inf:
+      _step_error("a finite number, not NaN or inf (a broken step counter?)", step)
+    return step
+  arr = step if isinstance(step, (np.ndarray, np.generic, jax.Array)) else None
+  if arr is None:
+    try:
+      arr = np.asarray(step)
+    except Exception:  # noqa: BLE001 - any failure means "not a step"
+      _step_error("an integer or float scalar or array", step, TypeError)
+  dtype = arr.dtype
+  integer = jnp.issubdtype(dtype, jnp.integer)
+  if not (integer or jnp.issubdtype(dtype, jnp.floating)):
+    _step_error("an integer or float scalar or array", step, TypeError)
+  if integer:
+    if np.iinfo(dtype).max <= imax and np.iinfo(dtype).min >= np.iinfo(idt).min:
+      return arr  # fits the step dtype: nothing to check
+    host = np.asarray(arr)
+    if host.size and host.max() > imax:
+      _step_error(limit, step)
+    return np.maximum(host, 0).astype(idt)  # below 0 is step 0: never wrap
+  if not np.all(np.asarray(arr, dtype=np.float64) < math.inf):
+    _step_error("a finite number, not NaN or inf (a broken step counter?)", step)
+  return arr
+
+
+def split_step(step) -> tuple[jax.Array, jax.Array | None, jax.Array | None]:
+  """Split a step into ``(i, f, bad)``: integer part clipped at 0, fraction,
+  and where the step has no value (NaN, inf, or an integer past the largest
+  step).
 
   Integer steps give ``f = None``. Float steps are floored for every decision;
-  steps below 0 behave as step 0.
+  steps below 0 behave as step 0. ``bad`` marks NaN steps and steps above the
+  largest step (only traced steps get here; concrete ones are refused by
+  :func:`check_step`); it is ``None`` where no step can be bad.
   """
   step = jnp.asarray(step)
   idt, fdt = int_dtype(), float_dtype()
@@ -76,23 +135,31 @@ def split_step(step) -> tuple[jax.Array, jax.Array | None]:
       or jnp.issubdtype(step.dtype, jnp.floating)
   ):
     raise TypeError(
-        "A schedule's step must be an integer or float scalar or array, got "
-        f"dtype {step.dtype}."
+        "`Schedule.__call__(step=...)` must be an integer or float scalar or array, "
+        f"got dtype {step.dtype}."
     )
   imax = np.iinfo(idt).max
   if jnp.issubdtype(step.dtype, jnp.integer):
-    if np.iinfo(step.dtype).max > imax and jnp.issubdtype(
-        step.dtype, jnp.unsignedinteger):
-      step = jnp.minimum(step, jnp.asarray(imax, step.dtype))
-    return jnp.maximum(step.astype(idt), jnp.zeros((), idt)), None
+    info = np.iinfo(step.dtype)
+    bad = None
+    if info.max > imax:
+      bad = step > jnp.asarray(imax, step.dtype)
+      step = jnp.where(bad, jnp.zeros((), step.dtype), step)
+    if info.min < np.iinfo(idt).min:
+      step = jnp.maximum(step, jnp.zeros((), step.dtype))  # below 0: never wrap
+    return jnp.maximum(step.astype(idt), jnp.zeros((), idt)), None, bad
   step = step.astype(fdt)
   floor = jnp.floor(step)
-  too_big = floor >= jnp.asarray(float(imax) + 1.0, floor.dtype)
-  negative = ~(floor >= 0)  # NaN counts as negative: it maps to step 0.
-  safe = jnp.where(too_big | negative, jnp.zeros((), floor.dtype), floor)
+  bad = ~(floor < jnp.inf)  # NaN or inf
+  # Finite floats past the largest step (which float32 cannot represent
+  # exactly) round to it.
+  too_big = ~bad & (floor >= jnp.asarray(float(imax) + 1.0, floor.dtype))
+  negative = floor < 0
+  zero = bad | too_big | negative
+  safe = jnp.where(zero, jnp.zeros((), floor.dtype), floor)
   i = jnp.where(too_big, jnp.asarray(imax, idt), safe.astype(idt))
-  f = jnp.where(too_big | negative, jnp.zeros((), fdt), (step - safe).astype(fdt))
-  return i, f
+  f = jnp.where(zero, jnp.zeros((), fdt), (step - safe).astype(fdt))
+  return i, f, bad
 
 
 def locate(sorted_steps, i: jax.Array) -> jax.Array:
@@ -119,6 +186,26 @@ def as_int(x) -> jax.Array:
   return jnp.asarray(x).astype(int_dtype())
 
 
+def safe_pow(base: jax.Array, exponent: jax.Array) -> jax.Array:
+  """``base ** exponent`` for ``base >= 0``, ``exponent >= 0`` (``0 ** 0 = 1``),
+  with finite gradients at ``base == 0``, where ``log(base) * 0`` would be NaN."""
+  zero = base == 0
+  out = jnp.where(zero, jnp.ones_like(base), base) ** exponent
+  at_zero = jnp.where(exponent == 0, jnp.ones_like(out), jnp.zeros_like(out))
+  return jnp.where(zero, at_zero, out)
+
+
+def scaled_power(scale: jax.Array, base: jax.Array, exponent: jax.Array) -> jax.Array:
+  """``scale * base ** exponent`` for ``base > 0``, with ``0`` where ``scale == 0``
+  even when the power overflows (``0 * inf`` is NaN), and finite gradients
+  there: the overflowing power is evaluated at exponent 0 instead (the
+  double-``where`` pattern, since ``where`` alone still differentiates the
+  hidden branch)."""
+  hidden = (scale == 0) & ~jnp.isfinite(base ** exponent)
+  safe = jnp.where(hidden, jnp.zeros_like(exponent), exponent)
+  return jnp.where(hidden, jnp.zeros_like(scale), scale * base ** safe)
+
+
 class Schedule:
   """A learning-rate schedule: an immutable pytree with ``__call__(step)``.
 
@@ -130,6 +217,15 @@ class Schedule:
   (float steps are floored for every decision) and returns a floating
   ``jax.Array`` of the default float dtype with the broadcast shape.
 
+  Steps below 0 give the value at step 0. The largest step is ``2**31 - 1``
+  (``optax.safe_increment``'s limit; ``2**63 - 1`` with ``jax_enable_x64``).
+  An integer step above it (a Python int, a NumPy or JAX array of a wider
+  integer dtype), or a NaN or infinite float step, raises ``ValueError``: it
+  would otherwise wrap or saturate silently, or hide a broken step counter.
+  Under ``jit``, where the step is traced and cannot raise, such steps give
+  NaN instead. Finite float steps above it (float32 cannot represent it
+  exactly) are taken as the largest step.
+
   Schedules support ``+``, ``-``, ``*``, ``/`` with numbers and other
   schedules, e.g. ``0.5 * osch.cosine_decay(1.0, 100)``.
   """
@@ -137,6 +233,7 @@ class Schedule:
   def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
     if isinstance(step, jax.core.Tracer):  # already inside jit / vmap / grad
       return _evaluate(self, step)
+    step = check_step(step)
     # One compiled cache per x64 mode: a cache entry traced with int64 leaves
     # must not serve calls made after leaving `jax.enable_x64`.
     return _evaluate_jitted[bool(jax.config.jax_enable_x64)](self, step)
@@ -188,8 +285,22 @@ class Schedule:
 
 
 def _evaluate(schedule: Schedule, step) -> jax.Array:
-  i, f = split_step(step)
-  return as_float(schedule._value(i, f))
+  i, f, bad = split_step(step)
+  try:
+    out = as_float(schedule._value(i, f))
+  except (TypeError, ValueError) as e:
+    if "broadcast" not in str(e):
+      raise
+    shapes = sorted({np.shape(x) for x in jax.tree.leaves(schedule) if np.ndim(x)})
+    raise ValueError(
+        "`Schedule.__call__(step=...)` must broadcast with the schedule's array "
+        f"parameters (shapes {', '.join(map(str, shapes))}), got a step of shape "
+        f"{tuple(jnp.shape(step))}. Pass a scalar step or steps of a broadcastable "
+        "shape, or jax.vmap over the schedule's parameters."
+    ) from e
+  if bad is not None:
+    out = jnp.where(bad, jnp.asarray(np.nan, out.dtype), out)
+  return out
 
 
 # Eager calls (logging, plotting) compile once per kind of schedule instead of
@@ -231,13 +342,15 @@ def as_schedule(fn_or_value) -> Schedule:
   Args:
     fn_or_value: a :class:`Schedule` (returned as is), a callable
       ``step -> value`` such as an optax schedule (wrapped as one opaque
-      piece), or a number (a constant schedule).
+      piece), or a finite number or array (a constant schedule).
 
   Returns:
     A :class:`Schedule`.
 
   Raises:
-    TypeError: for anything else.
+    TypeError: for anything else, including a callable that cannot take one
+      step (e.g. the factory ``optax.cosine_decay_schedule`` itself).
+    ValueError: for a NaN or infinite number.
 
   Examples:
     >>> import optax
@@ -246,13 +359,16 @@ def as_schedule(fn_or_value) -> Schedule:
     >>> print(f"{s(5):.2f}")
     0.50
   """
-  from optax_scheds import _primitives
+  from optax_scheds import _checks, _primitives
 
-  if isinstance(fn_or_value, Schedule):
-    return fn_or_value
-  if callable(fn_or_value):
-    return Callable_(fn_or_value)
-  return _primitives.constant(fn_or_value)
+  if isinstance(fn_or_value, Schedule) or callable(fn_or_value):
+    return _checks.check_schedule("as_schedule", "fn_or_value", fn_or_value)
+  try:
+    return _primitives.Constant(_checks.check_value("as_schedule", "fn_or_value",
+                                                    fn_or_value))
+  except TypeError:
+    _checks.fail("as_schedule", "fn_or_value", "a schedule, a callable step -> value or a "
+                 "number", fn_or_value, TypeError)
 
 
 def clipped_position(d: jax.Array, f: jax.Array | None, steps) -> jax.Array:

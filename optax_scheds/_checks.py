@@ -4,12 +4,13 @@ One error shape: "`fn(name=...)` must be <constraint>, got name=<value>."
 Traced values (inside jit or vmap) skip value checks; their types are checked.
 """
 
+import inspect
 import numbers
 
 import jax
 import numpy as np
 
-from optax_scheds._base import host_array
+from optax_scheds._base import Callable_, Schedule, host_array
 
 
 def is_concrete(x) -> bool:
@@ -25,8 +26,15 @@ def _is_array(x) -> bool:
   return isinstance(x, (np.ndarray, np.generic, jax.Array))
 
 
-def check_value(fn: str, name: str, x, *, allow_none: bool = False):
-  """A real number or real array; Python ints become floats, NaN is refused."""
+def check_value(fn: str, name: str, x, *, allow_none: bool = False,
+                allow_inf: bool = False, low=None, high=None, low_open: bool = False,
+                constraint: str = ""):
+  """A real number or real array; Python ints become floats.
+
+  NaN is refused, and so is +-inf unless ``allow_inf`` (for bounds where inf
+  means "no bound"). Concrete values must lie in ``[low, high]`` (``(low,
+  high]`` if ``low_open``), else ``constraint`` is reported.
+  """
   if x is None and allow_none:
     return None
   if isinstance(x, bool) or not (
@@ -37,9 +45,56 @@ def check_value(fn: str, name: str, x, *, allow_none: bool = False):
     fail(fn, name, "a real number or a real array", x, TypeError)
   if isinstance(x, numbers.Real) and not isinstance(x, (np.ndarray, jax.Array)):
     x = float(x)  # Python and NumPy scalars: one weakly typed kind of leaf.
-  if is_concrete(x) and np.any(np.isnan(np.asarray(x, dtype=float))):
+  if not is_concrete(x):
+    return x
+  v = np.asarray(x, dtype=float)
+  if np.any(np.isnan(v)):
     fail(fn, name, "a number, not NaN", x)
+  if not allow_inf and np.any(np.isinf(v)):
+    fail(fn, name, "finite", x)
+  if (low is not None and np.any(v <= low if low_open else v < low)) or (
+      high is not None and np.any(v > high)):
+    fail(fn, name, constraint, x)
   return x
+
+
+def check_non_negative(fn: str, name: str, x):
+  """A finite value ``>= 0`` (exponents, factors, rates)."""
+  return check_value(fn, name, x, low=0.0, constraint="non-negative")
+
+
+def check_positive(fn: str, name: str, x):
+  """A finite value ``> 0`` (divisors)."""
+  return check_value(fn, name, x, low=0.0, low_open=True, constraint="positive")
+
+
+def check_schedule(fn: str, name: str, x) -> Schedule:
+  """A :class:`Schedule`, or a callable ``step -> value`` (wrapped as one
+  opaque piece). A callable that cannot take one positional argument (a
+  factory such as ``optax.cosine_decay_schedule``) is refused here, not at
+  its first call."""
+  if isinstance(x, Schedule):
+    return x
+  if not callable(x):
+    fail(fn, name, "a schedule or a callable step -> value", x, TypeError)
+  try:
+    signature = inspect.signature(x)
+  except (TypeError, ValueError):  # builtins without a signature: trust them
+    return Callable_(x)
+  try:
+    signature.bind(0)
+  except TypeError:
+    required = [p.name for p in signature.parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD,
+                                                       p.KEYWORD_ONLY)]
+    shown = getattr(x, "__qualname__", repr(x))
+    raise TypeError(
+        f"`{fn}({name}=...)` must be a schedule or a callable step -> value, got "
+        f"{name}={shown}, which takes ({', '.join(required)}) rather than one step. "
+        f"Call it to build the schedule first, e.g. {name}={shown}(...)."
+    ) from None
+  return Callable_(x)
 
 
 def check_steps(fn: str, name: str, x, *, minimum: int = 0):

@@ -17,19 +17,12 @@ from optax_scheds._base import (
     Schedule,
     as_float,
     as_int,
-    as_schedule,
     clipped_position,
     int_dtype,
     locate,
     schedule_class,
     static_field,
 )
-
-
-def _check_schedule(fn, name, schedule) -> Schedule:
-  if not (isinstance(schedule, Schedule) or callable(schedule)):
-    _checks.fail(fn, name, "a schedule or a callable step -> value", schedule, TypeError)
-  return as_schedule(schedule)
 
 
 @schedule_class
@@ -72,9 +65,13 @@ def warmup(
     \end{cases}
 
   linear: :math:`I + (P - I)p`; cosine: :math:`P + (I - P)(1 + \cos \pi p)/2`;
-  exponential: :math:`I (P/I)^p` (``init_value`` must be positive). The inner
-  schedule sees the step counted from the end of the warmup.
-  ``warmup_steps=0`` means no warmup.
+  exponential: :math:`I (P/I)^p` (``init_value`` and :math:`P` must be
+  positive). The inner schedule sees the step counted from the end of the
+  warmup. ``warmup_steps=0`` means no warmup.
+
+  ``warmup_steps`` comes *before* the schedule: ``warmup(cosine_decay(P, D),
+  W)`` ends at step ``W + D``. :func:`warmup_cosine_decay` follows optax
+  instead: its ``decay_steps`` includes the warmup.
 
   Args:
     schedule: the schedule to warm up into (a schedule or callable).
@@ -87,8 +84,9 @@ def warmup(
 
   Raises:
     TypeError: for a non-callable ``schedule`` or non-integer ``warmup_steps``.
-    ValueError: for an unknown ``ramp``, ``warmup_steps < 0``, NaN, or an
-      exponential ramp from ``init_value <= 0``.
+    ValueError: for an unknown ``ramp``, ``warmup_steps < 0``, NaN or
+      infinity, or an exponential ramp from ``init_value <= 0`` or to
+      ``schedule(0) <= 0`` (checked where the schedule is concrete).
 
   Examples:
     >>> import optax_scheds as osch
@@ -97,13 +95,20 @@ def warmup(
     0.00 0.50 1.00 0.50
   """
   fn = "warmup"
-  schedule = _check_schedule(fn, "schedule", schedule)
+  schedule = _checks.check_schedule(fn, "schedule", schedule)
   _checks.check_choice(fn, "ramp", ramp, ("linear", "cosine", "exponential"))
   init_value = _checks.check_value(fn, "init_value", init_value)
-  if ramp == "exponential" and _checks.is_concrete(init_value) and np.any(
-      np.asarray(init_value) <= 0):
-    _checks.fail(fn, "init_value", "positive for an exponential ramp", init_value)
   steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
+  if ramp == "exponential":
+    if _checks.is_concrete(init_value) and np.any(np.asarray(init_value) <= 0):
+      _checks.fail(fn, "init_value", "positive for an exponential ramp", init_value)
+    if _checks.is_concrete(schedule):
+      target = np.asarray(schedule(0))
+      if np.any(~(target > 0)):
+        raise ValueError(
+            f"`{fn}(schedule=...)` must start at a positive value for an exponential "
+            f"ramp (it ramps geometrically to schedule(0)), got schedule(0)="
+            f"{target.tolist()!r}. Use ramp='linear' or 'cosine'.")
   return Warmup(schedule, steps, init_value, ramp)
 
 
@@ -142,7 +147,7 @@ def delay(schedule: Schedule, delay_steps: int) -> Schedule:
     1.0 0.5
   """
   fn = "delay"
-  return Delay(_check_schedule(fn, "schedule", schedule),
+  return Delay(_checks.check_schedule(fn, "schedule", schedule),
                _checks.check_steps(fn, "delay_steps", delay_steps))
 
 
@@ -194,27 +199,54 @@ def stretch(schedule: Schedule, steps_per_unit: int, staircase: bool = False) ->
   fn = "stretch"
   if not isinstance(staircase, bool):
     _checks.fail(fn, "staircase", "a bool", staircase, TypeError)
-  return Stretch(_check_schedule(fn, "schedule", schedule),
+  return Stretch(_checks.check_schedule(fn, "schedule", schedule),
                  _checks.check_steps(fn, "steps_per_unit", steps_per_unit, minimum=1),
                  staircase)
+
+
+# Cycles laid out exactly in a table; past it (only for a length_mul so close
+# to 1 that more cycles start below the largest step) a float closed form.
+_MAX_TABLED_CYCLES = 2**16
+_GUARD_BITS = 192
 
 
 @functools.lru_cache(maxsize=64)
 def _cycle_layout(cycle_steps: int, length_mul: float, imax: int):
   """Integer first steps ``C_k = ceil(S_k)`` of the cycles, their offsets
-  ``C_k - S_k`` and length factors ``m**k``, for all cycles that start within
-  the step range. ``S_k = T (m**k - 1) / (m - 1)`` is computed exactly."""
+  ``C_k - S_k`` and length factors ``m**k``, for the cycles that start within
+  the step range (at most ``_MAX_TABLED_CYCLES``), and whether that is all.
+
+  ``S_k = T (m**k - 1) / (m - 1)`` is tracked in fixed point with
+  ``_GUARD_BITS`` fractional bits and a bound on its rounding error; where an
+  integer lies within that bound, the ceiling is decided with exact integers.
+  The cost is O(number of cycles), a few microseconds each.
+  """
   m = Fraction(length_mul)
+  num_m, den_m = m.numerator, m.denominator
+  one = 1 << _GUARD_BITS
+  power, start = one, 0  # m**k and S_k times `one`, rounded down
+  power_err, start_err = 0, 0  # bounds on how far below the truth they are
   starts, offsets, factors = [], [], []
-  start, k = Fraction(0), 0
-  while start <= imax:
-    ceil = math.ceil(start)
+  for k in range(_MAX_TABLED_CYCLES + 1):
+    ceil = -((-start) >> _GUARD_BITS)
+    if (ceil << _GUARD_BITS) - start <= start_err:  # too close to call: exactly
+      num = cycle_steps * (num_m**k - den_m**k) * den_m
+      den = den_m**k * (num_m - den_m)
+      ceil = -((-num) // den)
+      offset = float(Fraction(ceil) - Fraction(num, den))
+    else:
+      offset = ((ceil << _GUARD_BITS) - start) / one
+    if ceil > imax or k == _MAX_TABLED_CYCLES:
+      return (np.asarray(starts, np.int64), np.asarray(offsets), np.asarray(factors),
+              ceil > imax)
     starts.append(ceil)
-    offsets.append(float(ceil - start))
-    factors.append(float(m**k))
-    start += cycle_steps * m**k
-    k += 1
-  return np.asarray(starts, np.int64), np.asarray(offsets), np.asarray(factors)
+    offsets.append(offset)
+    factors.append(power / one)
+    start += cycle_steps * power
+    start_err += cycle_steps * power_err
+    power = power * num_m // den_m
+    power_err = -((-power_err * num_m) // den_m) + 1
+  raise AssertionError("unreachable")
 
 
 @schedule_class
@@ -229,7 +261,7 @@ class Cycle(Schedule):
       k = i // self.cycle_steps
       inner_i, inner_f = i - k * self.cycle_steps, f
     else:
-      starts, offsets, factors = _cycle_layout(
+      starts, offsets, factors, complete = _cycle_layout(
           self.cycle_steps, self.length_mul, int(np.iinfo(int_dtype()).max))
       k = locate(starts, i) - 1
       local = i - as_int(starts)[k]
@@ -240,12 +272,35 @@ class Cycle(Schedule):
         rest = as_float(local - inner_i * factor)
         inner_f = (rest if f is None else rest + f) / as_float(factor)
       else:
-        x = (as_float(local) + as_float(offsets)[k] + (0 if f is None else f)) \
-            / as_float(factors)[k]
-        floor = jnp.floor(x)
-        inner_i, inner_f = floor.astype(int_dtype()), x - floor
+        u = as_float(local) + as_float(offsets)[k] + (0 if f is None else f)
+        factor = as_float(factors)[k]
+        if not complete:
+          k, u, factor = self._past_table(k, u, factor, len(starts) - 1)
+        x = u / factor
+        floor = jnp.clip(jnp.floor(x), 0, self.cycle_steps - 1)
+        inner_i, inner_f = floor.astype(int_dtype()), jnp.clip(x - floor, 0, 1)
     value = self.schedule._value(inner_i, inner_f)
-    return value * as_float(self.value_mul) ** as_float(k)
+    return value * _power_of_cycle(as_float(self.value_mul), k, value)
+
+  def _past_table(self, k, u, factor, last):
+    """Cycles after the last tabled one, by the closed form in floats: ``r``
+    more cycles have passed where ``u >= L (m**r - 1) / (m - 1)``."""
+    m = float(self.length_mul)
+    length = as_float(self.cycle_steps) * factor
+    growth = jnp.log1p(jnp.maximum(u, 0) * (m - 1) / length) / np.log(m)
+    r = jnp.where(k == last, jnp.floor(growth), 0).astype(int_dtype())
+    grown = jnp.exp(as_float(r) * np.log(m))
+    u = u - length * (grown - 1) / (m - 1)
+    return k + r, u, factor * grown
+
+
+def _power_of_cycle(d, k, value):
+  """``d ** k`` for the values of cycle ``k``: exactly 1 in cycle 0 with a
+  finite gradient at ``d = 0`` (``k d**(k-1)`` is ``0 * inf`` there), and 1
+  where the value is 0 and the power overflows, so 0 stays 0 (not NaN)."""
+  kf = as_float(k)
+  hidden = (k == 0) | ((value == 0) & ~jnp.isfinite(d ** kf))
+  return jnp.where(hidden, jnp.ones_like(d), d ** jnp.where(hidden, jnp.ones_like(kf), kf))
 
 
 def cycle(
@@ -263,14 +318,23 @@ def cycle(
   .. math:: v(t) = d^{k}\, s\!\left(\frac{t - S_k}{m^k}\right)
 
   This gives SGDR-style warm restarts without listing every cycle. Cycle
-  selection is exact integer arithmetic at any step; with an integer
-  ``length_mul`` the inner step is an exact integer division too.
+  :math:`k` owns the integer steps from :math:`\lceil S_k \rceil` on, decided
+  with exact integer arithmetic at any step; with an integer ``length_mul``
+  the inner step is an exact integer division too. The restart steps are
+  computed once per ``(cycle_steps, length_mul)``, in time proportional to
+  the number of cycles (about 1 ms per 1000 cycles). Only a ``length_mul``
+  so close to 1 that more than 65536 cycles start below the largest step
+  (e.g. ``1.0001`` with ``cycle_steps=10``) places the later restarts with a
+  float closed form instead, which may put one a step early or late.
 
   Args:
     schedule: one cycle, defined on steps ``[0, cycle_steps)``.
     cycle_steps: length ``T`` of the first cycle, ``> 0`` (static).
     length_mul: growth ``m >= 1`` of each cycle's length (static).
-    value_mul: factor ``d`` applied to the values once per cycle.
+    value_mul: factor ``d >= 0`` applied to the values once per cycle (a
+      negative one would flip the sign of every other cycle). With ``d > 1``
+      the values grow and overflow to ``inf`` after enough cycles; a value of
+      0 stays 0.
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
@@ -278,7 +342,8 @@ def cycle(
   Raises:
     TypeError: for a non-callable ``schedule``, non-integer or traced
       ``cycle_steps``, or a non-number ``length_mul``.
-    ValueError: for ``cycle_steps <= 0``, ``length_mul < 1`` or NaN.
+    ValueError: for ``cycle_steps <= 0``, ``length_mul < 1`` or infinite,
+      ``value_mul < 0``, NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -288,12 +353,12 @@ def cycle(
     1.00 0.50 0.50 0.25 0.25
   """
   fn = "cycle"
-  schedule = _check_schedule(fn, "schedule", schedule)
+  schedule = _checks.check_schedule(fn, "schedule", schedule)
   cycle_steps = _checks.check_static_int(fn, "cycle_steps", cycle_steps, minimum=1)
   if isinstance(length_mul, bool) or not isinstance(length_mul, (int, float, np.number)):
     _checks.fail(fn, "length_mul", "a number >= 1", length_mul, TypeError)
   if not length_mul >= 1 or not math.isfinite(length_mul):
     _checks.fail(fn, "length_mul", "a finite number >= 1", length_mul)
   length_mul = int(length_mul) if float(length_mul).is_integer() else float(length_mul)
-  value_mul = _checks.check_value(fn, "value_mul", value_mul)
+  value_mul = _checks.check_non_negative(fn, "value_mul", value_mul)
   return Cycle(schedule, cycle_steps, length_mul, value_mul)

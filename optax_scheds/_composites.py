@@ -8,13 +8,14 @@ import numpy as np
 
 from optax_scheds import _checks
 from optax_scheds._base import Schedule
-from optax_scheds._combinators import warmup
+from optax_scheds._combinators import Warmup, warmup
 from optax_scheds._join import join
 from optax_scheds._primitives import (
+    CosineDecay,
+    ExponentialDecay,
+    Polynomial,
     constant,
-    cosine_decay,
-    exponential_decay,
-    linear,
+    exponential_decay_args,
     piecewise_interpolate,
 )
 
@@ -83,9 +84,12 @@ def warmup_cosine_decay(
     \end{cases}
     \qquad \alpha = E / P
 
-  ``decay_steps`` (``D``) includes the warmup, as in optax. Equal to
-  ``warmup(cosine_decay(P, D - W, alpha=E/P, exponent=p), W, init_value=I)``.
-  Drop-in for ``optax.warmup_cosine_decay_schedule``.
+  ``decay_steps`` (``D``) includes the warmup, as in optax: the schedule
+  ends at step ``D``. Equal to ``warmup(cosine_decay(P, D - W, alpha=E/P,
+  exponent=p), W, init_value=I)``; note that :func:`warmup` puts its
+  ``warmup_steps`` *before* the schedule it wraps (``warmup(cosine_decay(P,
+  D), W)`` ends at ``W + D``). Drop-in for
+  ``optax.warmup_cosine_decay_schedule``.
 
   Args:
     init_value: value at step 0.
@@ -93,14 +97,15 @@ def warmup_cosine_decay(
     warmup_steps: length ``W`` of the warmup, ``>= 0``.
     decay_steps: total length ``D`` including the warmup, ``> W``.
     end_value: value from ``decay_steps`` on.
-    exponent: exponent ``p`` of the cosine factor.
+    exponent: exponent ``p >= 0`` of the cosine factor.
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
     TypeError: for non-numeric values or non-integer step counts.
-    ValueError: for NaN, ``warmup_steps < 0`` or ``decay_steps <= warmup_steps``.
+    ValueError: for NaN or infinity, ``exponent < 0``, ``warmup_steps < 0`` or
+      ``decay_steps <= warmup_steps``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -108,21 +113,30 @@ def warmup_cosine_decay(
     >>> print(f"{s(5):.2f} {s(10):.2f} {s(60):.2f} {s(110):.2f}")
     0.50 1.00 0.50 0.00
   """
-  fn = "warmup_cosine_decay"
-  peak_value = _checks.check_value(fn, "peak_value", peak_value)
-  end_value = _checks.check_value(fn, "end_value", end_value)
-  warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
-  decay_steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
+  return _warmup_cosine_decay("warmup_cosine_decay", "{}", init_value, peak_value,
+                              warmup_steps, decay_steps, end_value, exponent)
+
+
+def _warmup_cosine_decay(fn, name, init_value, peak_value, warmup_steps, decay_steps,
+                         end_value=0.0, exponent=1.0):
+  """:func:`warmup_cosine_decay`, validated in the name of ``fn``; ``name``
+  formats each parameter's name (e.g. ``"cosine_kwargs[0]['{}']"``)."""
+  init_value = _checks.check_value(fn, name.format("init_value"), init_value)
+  peak_value = _checks.check_value(fn, name.format("peak_value"), peak_value)
+  end_value = _checks.check_value(fn, name.format("end_value"), end_value)
+  exponent = _checks.check_non_negative(fn, name.format("exponent"), exponent)
+  warmup_steps = _checks.check_steps(fn, name.format("warmup_steps"), warmup_steps)
+  decay_steps = _checks.check_steps(fn, name.format("decay_steps"), decay_steps, minimum=1)
   if _checks.is_concrete((warmup_steps, decay_steps)) and np.any(
       np.asarray(decay_steps) <= np.asarray(warmup_steps)):
+    d, w = name.format("decay_steps"), name.format("warmup_steps")
     raise ValueError(
-        f"`{fn}(decay_steps=...)` must be greater than warmup_steps (it includes "
-        f"the warmup), got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}."
+        f"`{fn}({d}=...)` must be greater than {w} (it includes the warmup), got "
+        f"{d}={decay_steps!r}, {w}={warmup_steps!r}."
     )
-  decay = cosine_decay(peak_value, decay_steps - warmup_steps,
-                       alpha=_ratio(end_value, peak_value),
-                       exponent=_checks.check_value(fn, "exponent", exponent))
-  return warmup(decay, warmup_steps, _checks.check_value(fn, "init_value", init_value))
+  decay = CosineDecay(peak_value, decay_steps - warmup_steps,
+                      _ratio(end_value, peak_value), exponent)
+  return Warmup(decay, warmup_steps, init_value, "linear")
 
 
 def warmup_exponential_decay(
@@ -175,15 +189,17 @@ def warmup_exponential_decay(
     0.50 1.00 0.50
   """
   fn = "warmup_exponential_decay"
+  init_value = _checks.check_value(fn, "init_value", init_value)
   peak_value = _checks.check_value(fn, "peak_value", peak_value)
   warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
-  decay = exponential_decay(peak_value, transition_steps, decay_rate, transition_begin,
-                            staircase, end_value)
+  decay = ExponentialDecay(*exponential_decay_args(
+      fn, peak_value, transition_steps, decay_rate, transition_begin, staircase,
+      end_value))
   # The warmup ends at peak_value even where end_value clips the decay's start,
   # so it is a join, not warmup(decay) (which would ramp to decay(0)).
-  ramp = linear(_checks.check_value(fn, "init_value", init_value), peak_value,
-                jnp.maximum(warmup_steps, 1) if not _checks.is_concrete(warmup_steps)
-                else max(warmup_steps, 1))
+  ramp = Polynomial(init_value, peak_value, 1.0,
+                    jnp.maximum(warmup_steps, 1) if not _checks.is_concrete(warmup_steps)
+                    else max(warmup_steps, 1))
   return join([ramp, decay], jnp.reshape(warmup_steps, (1,))
               if not _checks.is_concrete(warmup_steps) else [warmup_steps])
 
@@ -219,15 +235,17 @@ def linear_onecycle(
     peak_value: the peak ``P``.
     pct_start: fraction of ``T`` spent rising, in [0, 1].
     pct_final: fraction of ``T`` at which the descent to ``P/d`` ends.
-    div_factor: ``d``; the initial value is ``P/d``.
-    final_div_factor: ``f``; the final value is ``P/(d*f)``.
+    div_factor: ``d > 0``; the initial value is ``P/d``.
+    final_div_factor: ``f > 0``; the final value is ``P/(d*f)``.
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
-    TypeError: for a non-integer or traced ``transition_steps``.
-    ValueError: for ``transition_steps <= 0`` or fractions outside [0, 1].
+    TypeError: for a non-integer or traced ``transition_steps`` or
+      non-numeric values.
+    ValueError: for ``transition_steps <= 0``, fractions outside [0, 1],
+      non-positive factors, NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -242,6 +260,8 @@ def linear_onecycle(
   steps = _onecycle_steps(fn, transition_steps)
   pct_start, pct_final = _pct(fn, "pct_start", pct_start), _pct(fn, "pct_final", pct_final)
   peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  div_factor = _checks.check_positive(fn, "div_factor", div_factor)
+  final_div_factor = _checks.check_positive(fn, "final_div_factor", final_div_factor)
   return piecewise_interpolate("linear", peak_value / div_factor, {
       int(pct_start * steps): div_factor,
       int(pct_final * steps): 1.0 / div_factor,
@@ -265,15 +285,17 @@ def cosine_onecycle(
     transition_steps: total length ``T``, ``> 0`` (static).
     peak_value: the peak ``P``.
     pct_start: fraction of ``T`` spent rising, in [0, 1].
-    div_factor: ``d``; the initial value is ``P/d``.
-    final_div_factor: ``f``; the final value is ``P/(d*f)``.
+    div_factor: ``d > 0``; the initial value is ``P/d``.
+    final_div_factor: ``f > 0``; the final value is ``P/(d*f)``.
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
-    TypeError: for a non-integer or traced ``transition_steps``.
-    ValueError: for ``transition_steps <= 0`` or ``pct_start`` outside [0, 1].
+    TypeError: for a non-integer or traced ``transition_steps`` or
+      non-numeric values.
+    ValueError: for ``transition_steps <= 0``, ``pct_start`` outside [0, 1],
+      non-positive factors, NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -288,6 +310,8 @@ def cosine_onecycle(
   steps = _onecycle_steps(fn, transition_steps)
   pct_start = _pct(fn, "pct_start", pct_start)
   peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  div_factor = _checks.check_positive(fn, "div_factor", div_factor)
+  final_div_factor = _checks.check_positive(fn, "final_div_factor", final_div_factor)
   return piecewise_interpolate("cosine", peak_value / div_factor, {
       int(pct_start * steps): div_factor,
       steps: 1.0 / (div_factor * final_div_factor),
@@ -310,8 +334,10 @@ def sgdr(cosine_kwargs: Iterable[dict]) -> Schedule:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
-    TypeError: if an entry is not a dict.
-    ValueError: if ``cosine_kwargs`` is empty, or as ``warmup_cosine_decay``.
+    TypeError: if ``cosine_kwargs`` is not an iterable of dicts, or an entry
+      misses a required argument or has an unknown one.
+    ValueError: if ``cosine_kwargs`` is empty, or an entry's values are out
+      of range (as ``warmup_cosine_decay``; the error names the entry).
 
   Examples:
     >>> import optax_scheds as osch
@@ -323,15 +349,37 @@ def sgdr(cosine_kwargs: Iterable[dict]) -> Schedule:
   References:
     Loshchilov & Hutter, `SGDR <https://arxiv.org/abs/1608.03983>`_, 2017.
   """
+  fn = "sgdr"
+  if isinstance(cosine_kwargs, (dict, str, bytes)) or not isinstance(cosine_kwargs,
+                                                                    Iterable):
+    _checks.fail(fn, "cosine_kwargs", "an iterable of dicts", cosine_kwargs, TypeError)
   kwargs = list(cosine_kwargs)
   if not kwargs:
-    _checks.fail("sgdr", "cosine_kwargs", "non-empty", kwargs)
-  for kw in kwargs:
+    _checks.fail(fn, "cosine_kwargs", "non-empty", kwargs)
+  pieces = []
+  for k, kw in enumerate(kwargs):
     if not isinstance(kw, dict):
-      _checks.fail("sgdr", "cosine_kwargs", "an iterable of dicts", kwargs, TypeError)
-  pieces = [warmup_cosine_decay(**kw) for kw in kwargs]
-  ends = np.cumsum([int(kw["decay_steps"]) for kw in kwargs]) if _checks.is_concrete(
-      [kw["decay_steps"] for kw in kwargs]) else None
-  if ends is None:
-    ends = jnp.cumsum(jnp.stack([jnp.asarray(kw["decay_steps"]) for kw in kwargs]))
+      _checks.fail(fn, f"cosine_kwargs[{k}]", "a dict of warmup_cosine_decay's arguments",
+                   kw, TypeError)
+    missing = [n for n in _COSINE_REQUIRED if n not in kw]
+    unknown = [n for n in kw if n not in _COSINE_REQUIRED + _COSINE_OPTIONAL]
+    if missing or unknown:
+      problem = (f"misses {', '.join(missing)}" if missing else "") + (
+          "; " if missing and unknown else "") + (
+          f"has unknown {', '.join(map(str, unknown))}" if unknown else "")
+      raise TypeError(
+          f"`{fn}(cosine_kwargs=...)` must hold dicts of warmup_cosine_decay's "
+          f"arguments ({', '.join(_COSINE_REQUIRED)}; optionally "
+          f"{', '.join(_COSINE_OPTIONAL)}), got cosine_kwargs[{k}]={kw!r}, which "
+          f"{problem}.")
+    pieces.append(_warmup_cosine_decay(fn, f"cosine_kwargs[{k}]['{{}}']", **kw))
+  lengths = [p.warmup_steps + p.schedule.decay_steps for p in pieces]
+  if _checks.is_concrete(lengths):
+    ends = np.cumsum([int(n) for n in lengths])
+  else:
+    ends = jnp.cumsum(jnp.stack([jnp.asarray(n) for n in lengths]))
   return join(pieces, ends[:-1])
+
+
+_COSINE_REQUIRED = ("init_value", "peak_value", "warmup_steps", "decay_steps")
+_COSINE_OPTIONAL = ("end_value", "exponent")

@@ -16,8 +16,8 @@ import numpy as np
 from optax_scheds import _checks
 from optax_scheds._base import (
     Schedule,
+    _short,
     as_int,
-    as_schedule,
     host_array,
     locate,
     schedule_class,
@@ -80,9 +80,18 @@ class Join(Schedule):
     ]
 
   def __repr__(self):
+    # Bounded for any number of pieces: JAX calls repr when jitting a schedule,
+    # and unstacking 100_000 pieces into text would cost seconds.
+    n = np.shape(self.starts)[0]
+    if n > REPR_PIECES:
+      return (f"join(<{n} pieces of {len(self.groups)} kind(s)>, "
+              f"boundaries={_short(self.starts[1:])})")
     bounds = np.asarray(self.starts)[1:].tolist() if _checks.is_concrete(self.starts) \
         else "<traced>"
     return f"join(schedules={self.schedules!r}, boundaries={bounds})"
+
+
+REPR_PIECES = 8  # joins with more pieces show a summary in their repr
 
 
 def join(
@@ -99,7 +108,8 @@ def join(
   starts at ``t == b_k`` (``optax.join_schedules`` semantics). The piece is
   chosen with a binary search on integers, exact at any step; cost and program
   size do not grow with the number of pieces of the same kind. Plain callables
-  (optax schedules included) are accepted, each as one opaque piece.
+  (optax schedules included) are accepted, each as one opaque piece. The
+  ``repr`` of a join of more than 8 pieces is a bounded summary.
 
   Args:
     schedules: ``N >= 1`` schedules or callables ``step -> value``.
@@ -125,17 +135,14 @@ def join(
       or not schedules:
     _checks.fail("join", "schedules", "a non-empty sequence of schedules", schedules,
                  TypeError)
-  for s in schedules:
-    if not (isinstance(s, Schedule) or callable(s)):
-      _checks.fail("join", "schedules", "a sequence of schedules or callables",
-                   schedules, TypeError)
+  pieces = [_checks.check_schedule("join", f"schedules[{k}]", s)
+            for k, s in enumerate(schedules)]
   boundaries = _checks.check_boundaries("join", "boundaries", boundaries)
   if len(boundaries) != len(schedules) - 1:
     raise ValueError(
         f"`join(boundaries=...)` must have one entry fewer than schedules, got "
         f"{len(schedules)} schedules and boundaries={_show(boundaries)}."
     )
-  pieces = [as_schedule(s) for s in schedules]
   if len(pieces) == 1:
     return pieces[0]
   kinds: dict = {}

@@ -21,6 +21,8 @@ from optax_scheds._base import (
     host_array,
     locate,
     position,
+    safe_pow,
+    scaled_power,
     schedule_class,
     static_field,
 )
@@ -51,7 +53,7 @@ def constant(value: jax.typing.ArrayLike) -> Schedule:
 
   Raises:
     TypeError: if ``value`` is not a real number or array.
-    ValueError: if ``value`` is NaN.
+    ValueError: if ``value`` is NaN or infinite.
 
   Examples:
     >>> import optax_scheds as osch
@@ -76,7 +78,7 @@ class Polynomial(Schedule):
     # by its reciprocal, which can overshoot 1 at x == steps.
     frac = (steps - x) / steps
     init, end = as_float(self.init_value), as_float(self.end_value)
-    return (init - end) * frac ** as_float(self.power) + end
+    return (init - end) * safe_pow(frac, as_float(self.power)) + end
 
 
 def polynomial(
@@ -99,7 +101,8 @@ def polynomial(
   Args:
     init_value: value until ``transition_begin``.
     end_value: value from ``transition_begin + transition_steps`` on.
-    power: exponent ``P`` of the transition.
+    power: exponent ``P >= 0`` of the transition (a negative one would make
+      the end value infinite).
     transition_steps: length ``T`` of the transition, ``> 0``.
     transition_begin: step ``B`` at which the transition starts, ``>= 0``.
 
@@ -108,8 +111,9 @@ def polynomial(
 
   Raises:
     TypeError: for non-numeric values or non-integer step counts.
-    ValueError: for NaN values, ``transition_steps <= 0`` or
-      ``transition_begin < 0``. Traced arguments skip the value checks.
+    ValueError: for NaN or infinite values, ``power < 0``,
+      ``transition_steps <= 0`` or ``transition_begin < 0``. Traced arguments
+      skip the value checks.
 
   Examples:
     >>> import optax_scheds as osch
@@ -122,7 +126,7 @@ def polynomial(
   return Polynomial(
       _checks.check_value(fn, "init_value", init_value),
       _checks.check_value(fn, "end_value", end_value),
-      _checks.check_value(fn, "power", power),
+      _checks.check_non_negative(fn, "power", power),
       _checks.check_steps(fn, "transition_steps", transition_steps, minimum=1),
       _checks.check_steps(fn, "transition_begin", transition_begin),
   )
@@ -154,7 +158,7 @@ def linear(
 
   Raises:
     TypeError: for non-numeric values or non-integer step counts.
-    ValueError: for NaN values, ``transition_steps <= 0`` or
+    ValueError: for NaN or infinite values, ``transition_steps <= 0`` or
       ``transition_begin < 0``.
 
   Examples:
@@ -185,7 +189,7 @@ class CosineDecay(Schedule):
     x = clipped_position(i, f, self.decay_steps)
     cosine = jnp.maximum(0.5 * (1 + jnp.cos(jnp.pi * x / steps)), 0)
     alpha = as_float(self.alpha)
-    decayed = (1 - alpha) * cosine ** as_float(self.exponent) + alpha
+    decayed = (1 - alpha) * safe_pow(cosine, as_float(self.exponent)) + alpha
     return as_float(self.init_value) * decayed
 
 
@@ -208,14 +212,15 @@ def cosine_decay(
     init_value: value at step 0.
     decay_steps: length ``T`` of the decay, ``> 0``.
     alpha: final value as a fraction of ``init_value``.
-    exponent: exponent ``p`` applied to the cosine factor.
+    exponent: exponent ``p >= 0`` applied to the cosine factor.
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
     TypeError: for non-numeric values or a non-integer ``decay_steps``.
-    ValueError: for NaN values or ``decay_steps <= 0``.
+    ValueError: for NaN or infinite values, ``exponent < 0`` or
+      ``decay_steps <= 0``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -232,7 +237,7 @@ def cosine_decay(
       _checks.check_value(fn, "init_value", init_value),
       _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
       _checks.check_value(fn, "alpha", alpha),
-      _checks.check_value(fn, "exponent", exponent),
+      _checks.check_non_negative(fn, "exponent", exponent),
   )
 
 
@@ -253,12 +258,16 @@ class ExponentialDecay(Schedule):
     else:
       p = jnp.where(i < as_int(self.transition_begin),
                     jnp.zeros((), float_dtype()), position(d, f)) / as_float(steps)
-    rate = as_float(self.decay_rate)
-    value = as_float(self.init_value) * rate**p
-    if self.end_value is not None:
-      end = as_float(self.end_value)
-      value = jnp.where(rate < 1, jnp.maximum(value, end), jnp.minimum(value, end))
-    return value
+    rate, init = as_float(self.decay_rate), as_float(self.init_value)
+    if self.end_value is None:
+      return scaled_power(init, rate, p)
+    end = as_float(self.end_value)
+    value = scaled_power(init, rate, p)
+    clipped = jnp.where(rate < 1, value < end, value > end)
+    # Double where: where the bound holds, the (possibly overflowed) power is
+    # evaluated at p = 0, so the hidden branch cannot make the gradient NaN.
+    value = scaled_power(init, rate, jnp.where(clipped, jnp.zeros_like(p), p))
+    return jnp.where(clipped, end, value)
 
 
 def exponential_decay(
@@ -281,6 +290,11 @@ def exponential_decay(
   raise (optax turns them into a constant or 0). The staircase exponent is an
   exact integer division, at any step.
 
+  Growth (``r > 1``) without ``end_value`` overflows to ``inf`` once
+  :math:`I r^p` exceeds the float range (as optax); give ``end_value`` to
+  bound it: the value then holds ``end_value``, with finite gradients.
+  ``init_value = 0`` gives 0 at every step (never ``0 * inf``).
+
   Args:
     init_value: value until ``transition_begin``.
     transition_steps: steps ``T`` per factor of ``decay_rate``, ``> 0``.
@@ -294,8 +308,9 @@ def exponential_decay(
 
   Raises:
     TypeError: for non-numeric values or non-integer step counts.
-    ValueError: for NaN values, ``transition_steps <= 0``,
-      ``decay_rate <= 0`` or ``transition_begin < 0``.
+    ValueError: for NaN or infinite values (``end_value`` may be infinite),
+      ``transition_steps <= 0``, ``decay_rate <= 0`` or
+      ``transition_begin < 0``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -304,19 +319,24 @@ def exponential_decay(
     >>> print(f"{s(9):.2f} {s(10):.2f} {s(25):.2f} {s(100):.2f}")
     1.00 0.50 0.25 0.20
   """
-  fn = "exponential_decay"
-  decay_rate = _checks.check_value(fn, "decay_rate", decay_rate)
-  if _checks.is_concrete(decay_rate) and np.any(np.asarray(decay_rate) <= 0):
-    _checks.fail(fn, "decay_rate", "positive", decay_rate)
+  return ExponentialDecay(*exponential_decay_args(
+      "exponential_decay", init_value, transition_steps, decay_rate, transition_begin,
+      staircase, end_value))
+
+
+def exponential_decay_args(fn, init_value, transition_steps, decay_rate, transition_begin,
+                           staircase, end_value):
+  """:func:`exponential_decay`'s arguments, validated in the name of ``fn``."""
   if not isinstance(staircase, bool):
     _checks.fail(fn, "staircase", "a bool", staircase, TypeError)
-  return ExponentialDecay(
+  return (
       _checks.check_value(fn, "init_value", init_value),
       _checks.check_steps(fn, "transition_steps", transition_steps, minimum=1),
-      decay_rate,
+      _checks.check_positive(fn, "decay_rate", decay_rate),
       _checks.check_steps(fn, "transition_begin", transition_begin),
       staircase,
-      _checks.check_value(fn, "end_value", end_value, allow_none=True),
+      # inf is allowed: a bound that is never reached.
+      _checks.check_value(fn, "end_value", end_value, allow_none=True, allow_inf=True),
   )
 
 
@@ -391,7 +411,7 @@ def piecewise_constant(
   Raises:
     TypeError: if ``boundaries_and_scales`` is not a dict or has non-integer
       steps.
-    ValueError: for negative steps or scales, or NaN.
+    ValueError: for negative steps or scales, NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -456,7 +476,7 @@ def piecewise_interpolate(
   Raises:
     TypeError: for a non-dict ``boundaries_and_scales`` or non-integer steps.
     ValueError: for an unknown ``interpolate_type``, negative steps or scales,
-      or NaN.
+      NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -496,7 +516,7 @@ def table(values) -> Schedule:
 
   Raises:
     TypeError: if ``values`` is not a 1-D sequence of numbers.
-    ValueError: if it is empty or holds NaN.
+    ValueError: if it is empty or holds NaN or infinity.
 
   Examples:
     >>> import optax_scheds as osch
@@ -514,8 +534,8 @@ def table(values) -> Schedule:
       _checks.fail(fn, "values", "a 1-D sequence of numbers", values, TypeError)
     if arr.ndim != 1 or arr.size == 0:
       _checks.fail(fn, "values", "a non-empty 1-D sequence", values)
-    if np.any(np.isnan(arr)):
-      _checks.fail(fn, "values", "free of NaN", values)
+    if not np.all(np.isfinite(arr)):
+      _checks.fail(fn, "values", "finite (no NaN or inf)", values)
     return Table(host_array(arr))
   return Table(jnp.stack([jnp.asarray(v) for v in values]) if not hasattr(values, "ndim")
                else values)

@@ -1,6 +1,7 @@
-"""The Python examples in README.md and docs/*.md run.
+"""The Python examples in README.md and docs/*.md run, each block on its own.
 
-The blocks of one page run in order in one namespace, as a reader would.
+Every block runs in a fresh namespace, as a reader who copies one block into
+a new file would run it, so every block must carry its own imports.
 """
 
 import pathlib
@@ -17,15 +18,17 @@ def _blocks(page):
   return re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)], ids=lambda p: p.name)
+BLOCKS = [(page, k) for page in PAGES for k in range(len(_blocks(page)))]
+
+
+@pytest.mark.parametrize("page, k", BLOCKS, ids=[f"{p.name}-{k}" for p, k in BLOCKS])
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_markdown_examples_run(page, tmp_path, monkeypatch):
+def test_markdown_example_runs_on_its_own(page, k, tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)
-  namespace = {"__name__": "__doc_example__"}
+  code = _blocks(page)[k]
   with jax.numpy_dtype_promotion("standard"):  # examples use optax.adamw
-    for code in _blocks(page):
-      exec(compile(code, str(page), "exec"), namespace)
+    exec(compile(code, f"{page.name} block {k}", "exec"), {"__name__": "__doc_example__"})
 
 
 def test_pages_have_examples():
-  assert sum(len(_blocks(p)) for p in PAGES) >= 6
+  assert len(BLOCKS) >= 6
