@@ -17,8 +17,12 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 
 # torch is pinned exactly (torch==2.13.0) in the test extra: that takes the
 # small CPU wheel; a range would pull a CUDA build of several GB.
+# timm's scheduler modules are the reference for compat.timm; `import timm`
+# needs torchvision, whose registry builds are CUDA builds, so timm comes
+# without its dependencies and the tests load only timm/scheduler/*.py.
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[test]'
+	$(PIP) --no-deps timm==1.0.31
 	touch $@
 
 demo: $(VENV)/.demo-installed

@@ -20,6 +20,7 @@ from optax_scheds._base import (
     clipped_position,
     int_dtype,
     locate,
+    safe_pow,
     schedule_class,
     static_field,
 )
@@ -363,3 +364,189 @@ def cycle(
   length_mul = int(length_mul) if float(length_mul).is_integer() else float(length_mul)
   value_mul = _checks.check_non_negative(fn, "value_mul", value_mul)
   return Cycle(schedule, cycle_steps, length_mul, value_mul)
+
+
+COOLDOWN_SHAPES = ("linear", "cosine", "1-sqrt", "1-square", "exponential")
+
+
+def cooldown_shape(shape: str, x: jax.Array, decay_ratio) -> jax.Array:
+  """The factor from 1 at ``x = 0`` to 0 at ``x = 1`` of a cooldown shape."""
+  if shape == "linear":
+    return 1 - x
+  if shape == "cosine":
+    return 0.5 * (1 + jnp.cos(jnp.pi * x))
+  if shape == "1-sqrt":
+    return 1 - jnp.sqrt(x)
+  if shape == "1-square":
+    return 1 - x * x
+  r = as_float(decay_ratio)
+  return (r**x - r) / (1 - r)
+
+
+@schedule_class
+class Cooldown(Schedule):
+  schedule: Schedule
+  start_step: jax.typing.ArrayLike
+  cooldown_steps: jax.typing.ArrayLike
+  end_value: jax.typing.ArrayLike = 0.0
+  decay_ratio: jax.typing.ArrayLike = 0.1
+  shape: str = static_field(default="1-sqrt")
+
+  def _value(self, i, f):
+    start, steps = as_int(self.start_step), as_int(self.cooldown_steps)
+    before = self.schedule._value(i, f)
+    top = self.schedule._value(start, None)  # once, not per step
+    d = i - start
+    x = clipped_position(d, f, steps) / as_float(steps)
+    end = as_float(self.end_value)
+    anneal = end + (top - end) * cooldown_shape(self.shape, x, self.decay_ratio)
+    return jnp.where(d < 0, before, jnp.where(d >= steps, end, anneal))
+
+
+def cooldown(
+    schedule: Schedule,
+    start_step: int,
+    cooldown_steps: int,
+    end_value: jax.typing.ArrayLike = 0.0,
+    shape: str = "1-sqrt",
+    decay_ratio: jax.typing.ArrayLike = 0.1,
+) -> Schedule:
+  r"""Runs ``schedule`` until ``start_step``, then cools down to ``end_value``.
+
+  With :math:`S` = ``start_step``, :math:`D` = ``cooldown_steps``,
+  :math:`P = s(S)` and :math:`x = (t - S) / D`:
+
+  .. math::
+    v(t) = \begin{cases}
+      s(t) & t < S \\
+      E + (P - E)\, c(x) & S \le t < S + D \\
+      E & t \ge S + D
+    \end{cases}
+
+  with the shape :math:`c` going from 1 to 0: ``'linear'`` :math:`1 - x`,
+  ``'cosine'`` :math:`(1 + \cos \pi x)/2`, ``'1-sqrt'`` :math:`1 - \sqrt x`
+  (the best in Hägele et al.), ``'1-square'`` :math:`1 - x^2`, or
+  ``'exponential'`` :math:`(r^x - r)/(1 - r)` with :math:`r` =
+  ``decay_ratio`` (MiniCPM's exponential anneal, normalised to reach
+  :math:`E` as timm's WSD does). The schedule sees the step unchanged; it is
+  evaluated once at :math:`S` for the cooldown's start value.
+
+  This is the point of warmup-stable-decay training: any run, at any
+  checkpoint, can be cooled down, e.g. ``cooldown(schedule, 80_000,
+  20_000)`` on the schedule the run used so far.
+
+  Args:
+    schedule: the schedule to cool down (a schedule or callable).
+    start_step: step ``S`` at which the cooldown starts, ``>= 0``.
+    cooldown_steps: length ``D`` of the cooldown, ``> 0``.
+    end_value: value ``E`` at the end and after.
+    shape: ``'linear'``, ``'cosine'``, ``'1-sqrt'``, ``'1-square'`` or
+      ``'exponential'`` (static).
+    decay_ratio: ``r`` in (0, 1) for ``shape='exponential'``: the fraction
+      the un-normalised exponential reaches at the end (timm's name).
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-callable ``schedule``, non-numeric values or
+      non-integer step counts.
+    ValueError: for an unknown ``shape``, ``start_step < 0``,
+      ``cooldown_steps <= 0``, ``decay_ratio`` outside (0, 1), NaN or inf.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.cooldown(osch.constant(1.0), start_step=100, cooldown_steps=100)
+    >>> print(f"{s(99):.4f} {s(125):.4f} {s(175):.4f} {s(200):.4f}")
+    1.0000 0.5000 0.1340 0.0000
+
+  References:
+    Hägele et al., `Scaling Laws and Compute-Optimal Training Beyond Fixed
+    Training Durations <https://arxiv.org/abs/2405.18392>`_, 2024;
+    Hu et al., `MiniCPM <https://arxiv.org/abs/2404.06395>`_, 2024.
+  """
+  fn = "cooldown"
+  schedule = _checks.check_schedule(fn, "schedule", schedule)
+  _checks.check_choice(fn, "shape", shape, COOLDOWN_SHAPES)
+  return Cooldown(
+      schedule,
+      _checks.check_steps(fn, "start_step", start_step),
+      _checks.check_steps(fn, "cooldown_steps", cooldown_steps, minimum=1),
+      _checks.check_value(fn, "end_value", end_value),
+      check_decay_ratio(fn, decay_ratio),
+      shape,
+  )
+
+
+def check_decay_ratio(fn, decay_ratio):
+  ratio = _checks.check_value(fn, "decay_ratio", decay_ratio, low=0.0, low_open=True,
+                              constraint="in the open interval (0, 1)")
+  if _checks.is_concrete(ratio) and np.any(np.asarray(ratio) >= 1):
+    _checks.fail(fn, "decay_ratio", "in the open interval (0, 1)", ratio)
+  return ratio
+
+
+@schedule_class
+class KDecay(Schedule):
+  schedule: Schedule
+  decay_steps: jax.typing.ArrayLike
+  k: jax.typing.ArrayLike = 1.0
+
+  def _value(self, i, f):
+    steps = as_int(self.decay_steps)
+    x = clipped_position(i, f, steps) / as_float(steps)
+    warped = as_float(steps) * safe_pow(x, as_float(self.k))
+    floor = jnp.minimum(jnp.floor(warped), as_float(steps))
+    inside = i < steps
+    inner_i = jnp.where(inside, floor.astype(int_dtype()), i)
+    inner_f = warped - floor
+    if f is not None:
+      inner_f = jnp.where(inside, inner_f, f)
+    else:
+      inner_f = jnp.where(inside, inner_f, jnp.zeros_like(inner_f))
+    return self.schedule._value(inner_i, inner_f)
+
+
+def k_decay(schedule: Schedule, decay_steps: int, k: jax.typing.ArrayLike) -> Schedule:
+  r"""k-decay: runs ``schedule`` on the warped clock :math:`T (t/T)^k` until ``T``.
+
+  .. math::
+    v(t) = s\!\left(T \left(\tfrac{t}{T}\right)^{k}\right) \quad (t < T),
+    \qquad v(t) = s(t) \quad (t \ge T)
+
+  A decay over ``T`` steps written with :math:`t/T` becomes its k-decay
+  variant, :math:`t^k/T^k` in place of :math:`t/T`: ``k_decay(cosine_decay(I,
+  T), T, k)`` is :math:`\tfrac{I}{2}(1 + \cos(\pi t^k / T^k))` and
+  ``k_decay(polynomial(I, E, p, T), T, k)`` is :math:`(I - E)(1 - t^k/T^k)^p
+  + E`. ``k > 1`` holds the value high for longer, ``k < 1`` drops it
+  sooner, ``k = 1`` changes nothing. It composes like any combinator:
+  ``cycle(k_decay(cosine_decay(I, T), T, k), T)`` warps every cycle, as
+  timm's ``k_decay`` does.
+
+  Args:
+    schedule: the schedule to warp, defined on ``[0, T]``.
+    decay_steps: the length ``T`` of the warped stretch, ``> 0``.
+    k: the exponent ``k >= 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-callable ``schedule``, a non-numeric ``k`` or a
+      non-integer ``decay_steps``.
+    ValueError: for ``decay_steps <= 0``, ``k < 0``, NaN or inf.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.k_decay(osch.cosine_decay(1.0, 100), decay_steps=100, k=2.0)
+    >>> print(f"{s(0):.4f} {s(50):.4f} {s(100):.4f}")
+    1.0000 0.8536 0.0000
+
+  References:
+    Zhang & Li, `k-decay: A New Method For Learning Rate Schedule
+    <https://arxiv.org/abs/2004.05909>`_, 2020.
+  """
+  fn = "k_decay"
+  return KDecay(_checks.check_schedule(fn, "schedule", schedule),
+                _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+                _checks.check_non_negative(fn, "k", k))

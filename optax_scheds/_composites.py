@@ -8,11 +8,20 @@ import numpy as np
 
 from optax_scheds import _checks
 from optax_scheds._base import Schedule
-from optax_scheds._combinators import Warmup, warmup
+from optax_scheds._combinators import (
+    COOLDOWN_SHAPES,
+    Cooldown,
+    Cycle,
+    Warmup,
+    check_decay_ratio,
+    warmup,
+)
 from optax_scheds._join import join
 from optax_scheds._primitives import (
+    Constant,
     CosineDecay,
     ExponentialDecay,
+    InverseSqrt,
     Polynomial,
     constant,
     exponential_decay_args,
@@ -383,3 +392,290 @@ def sgdr(cosine_kwargs: Iterable[dict]) -> Schedule:
 
 _COSINE_REQUIRED = ("init_value", "peak_value", "warmup_steps", "decay_steps")
 _COSINE_OPTIONAL = ("end_value", "exponent")
+
+
+def wsd(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: int,
+    stable_steps: int,
+    decay_steps: int,
+    init_value: jax.typing.ArrayLike = 0.0,
+    end_value: jax.typing.ArrayLike = 0.0,
+    warmup_shape: str = "linear",
+    decay_shape: str = "1-sqrt",
+    decay_ratio: jax.typing.ArrayLike = 0.1,
+) -> Schedule:
+  r"""Warmup-stable-decay: warm up, hold ``peak_value``, then cool down.
+
+  With :math:`W, S, D` = ``warmup_steps``, ``stable_steps``, ``decay_steps``:
+
+  .. math::
+    v(t) = \begin{cases}
+      \mathrm{ramp}(I, P, t / W) & t < W \\
+      P & W \le t < W + S \\
+      E + (P - E)\, c\!\left(\frac{t - W - S}{D}\right) & W + S \le t < W + S + D \\
+      E & t \ge W + S + D
+    \end{cases}
+
+  It is ``cooldown(warmup(constant(P), W, I, ramp=warmup_shape), W + S, D,
+  E, decay_shape, decay_ratio)`` at every step; see :func:`cooldown` for the
+  shapes ``c`` (``'1-sqrt'`` by default, the best cooldown in Hägele et al.;
+  ``'exponential'`` is MiniCPM's). To cool down a run that is already going,
+  call :func:`cooldown` on its schedule.
+
+  Args:
+    peak_value: the stable value ``P``.
+    warmup_steps: ``W >= 0``.
+    stable_steps: ``S >= 0``.
+    decay_steps: ``D > 0``.
+    init_value: value ``I`` at step 0.
+    end_value: value ``E`` at the end of the decay and after.
+    warmup_shape: ``'linear'`` or ``'cosine'`` (static).
+    decay_shape: a :func:`cooldown` shape (static).
+    decay_ratio: ``r`` in (0, 1) of the ``'exponential'`` shape.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for unknown shapes, negative step counts, ``decay_steps <=
+      0``, ``decay_ratio`` outside (0, 1), NaN or inf.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.wsd(1.0, warmup_steps=10, stable_steps=80, decay_steps=10)
+    >>> print(f"{s(5):.3f} {s(50):.3f} {s(92):.3f} {s(99):.3f} {s(100):.3f}")
+    0.500 1.000 0.553 0.051 0.000
+
+  References:
+    Hu et al., `MiniCPM <https://arxiv.org/abs/2404.06395>`_, 2024;
+    Hägele et al., `Scaling Laws and Compute-Optimal Training Beyond Fixed
+    Training Durations <https://arxiv.org/abs/2405.18392>`_, 2024.
+  """
+  fn = "wsd"
+  peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
+  stable_steps = _checks.check_steps(fn, "stable_steps", stable_steps)
+  decay_steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
+  init_value = _checks.check_value(fn, "init_value", init_value)
+  end_value = _checks.check_value(fn, "end_value", end_value)
+  _checks.check_choice(fn, "warmup_shape", warmup_shape, ("linear", "cosine"))
+  _checks.check_choice(fn, "decay_shape", decay_shape, COOLDOWN_SHAPES)
+  decay_ratio = check_decay_ratio(fn, decay_ratio)
+  ramp = Warmup(Constant(peak_value), warmup_steps, init_value, warmup_shape)
+  return Cooldown(ramp, warmup_steps + stable_steps, decay_steps, end_value, decay_ratio,
+                  decay_shape)
+
+
+def inverse_sqrt(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: int,
+    timescale: int | None = None,
+    init_value: jax.typing.ArrayLike = 0.0,
+) -> Schedule:
+  r"""Linear warmup to ``peak_value``, then inverse-square-root decay.
+
+  .. math::
+    v(t) = \begin{cases}
+      I + (P - I)\, t / W & t < W \\
+      P \big/ \sqrt{1 + (t - W)/\tau} & t \ge W
+    \end{cases}
+
+  :math:`\tau` = ``timescale`` defaults to ``W``, or 10_000 when ``W = 0``
+  (HuggingFace's ``get_inverse_sqrt_schedule`` convention; big_vision's
+  ``rsqrt``). It is ``warmup`` of the decay, so the decay sees ``t - W``.
+
+  Args:
+    peak_value: the value ``P`` at the end of the warmup.
+    warmup_steps: ``W >= 0``.
+    timescale: ``tau > 0``, or ``None`` for the default.
+    init_value: value ``I`` at step 0.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for ``warmup_steps < 0``, ``timescale <= 0``, NaN or inf.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.inverse_sqrt(1.0, warmup_steps=4)
+    >>> print(" ".join(f"{s(t):.4f}" for t in range(8)))
+    0.0000 0.2500 0.5000 0.7500 1.0000 0.8944 0.8165 0.7559
+  """
+  fn = "inverse_sqrt"
+  peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  warmup_steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
+  init_value = _checks.check_value(fn, "init_value", init_value)
+  if timescale is None:
+    if not _checks.is_concrete(warmup_steps):
+      timescale = jnp.where(warmup_steps == 0, 10_000, warmup_steps)
+    else:
+      timescale = int(warmup_steps) if np.all(np.asarray(warmup_steps) > 0) else 10_000
+  else:
+    timescale = _checks.check_steps(fn, "timescale", timescale, minimum=1)
+  return Warmup(InverseSqrt(peak_value, timescale), warmup_steps, init_value, "linear")
+
+
+def tri_stage(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: int,
+    hold_steps: int,
+    decay_steps: int,
+    init_scale: jax.typing.ArrayLike = 0.01,
+    final_scale: jax.typing.ArrayLike = 0.01,
+) -> Schedule:
+  r"""fairseq's tri-stage schedule: linear warmup, hold, exponential decay.
+
+  With :math:`W, H, D` the stage lengths and :math:`a, b` the scales:
+
+  .. math::
+    v(t) = \begin{cases}
+      aP + (1 - a)P\, t / W & t < W \\
+      P & W \le t < W + H \\
+      P\, b^{(t - W - H)/D} & W + H \le t < W + H + D \\
+      bP & t \ge W + H + D
+    \end{cases}
+
+  (fairseq writes the decay as :math:`P e^{-\lambda (t - W - H)}`,
+  :math:`\lambda = -\ln b / D`: the same curve.) It is a :func:`join` of
+  :func:`linear`, :func:`constant` and :func:`exponential_decay` with
+  ``end_value = bP``; stages of length 0 are left out. fairseq divides by
+  zero for ``decay_steps=0``; here that raises ``ValueError``.
+
+  Args:
+    peak_value: ``P``.
+    warmup_steps: ``W >= 0``.
+    hold_steps: ``H >= 0``.
+    decay_steps: ``D > 0``.
+    init_scale: ``a >= 0``: the warmup starts at ``aP``.
+    final_scale: ``b > 0``: the decay ends at ``bP``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer step counts.
+    ValueError: for negative step counts, ``decay_steps <= 0``, a negative
+      ``init_scale``, ``final_scale <= 0``, NaN or inf.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.tri_stage(1.0, warmup_steps=3, hold_steps=2, decay_steps=4)
+    >>> print(" ".join(f"{s(t):.4f}" for t in range(11)))
+    0.0100 0.3400 0.6700 1.0000 1.0000 1.0000 0.3162 0.1000 0.0316 0.0100 0.0100
+
+  References:
+    Park et al., `SpecAugment <https://arxiv.org/abs/1904.08779>`_, 2019
+    (fairseq's ``tri_stage``).
+  """
+  fn = "tri_stage"
+  peak_value = _checks.check_value(fn, "peak_value", peak_value)
+  warmup_steps = _checks.check_static_int(fn, "warmup_steps", warmup_steps)
+  hold_steps = _checks.check_static_int(fn, "hold_steps", hold_steps)
+  decay_steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
+  init_scale = _checks.check_non_negative(fn, "init_scale", init_scale)
+  final_scale = _checks.check_positive(fn, "final_scale", final_scale)
+  decay = ExponentialDecay(peak_value, decay_steps, final_scale, 0, False,
+                           final_scale * peak_value)
+  pieces, ends = [], []
+  if warmup_steps:
+    pieces.append(Polynomial(init_scale * peak_value, peak_value, 1.0, warmup_steps))
+    ends.append(warmup_steps)
+  if hold_steps:
+    pieces.append(Constant(peak_value))
+    ends.append(warmup_steps + hold_steps)
+  return join([*pieces, decay], ends)
+
+
+def cyclic(
+    base_value: jax.typing.ArrayLike,
+    max_value: jax.typing.ArrayLike,
+    step_size_up: int,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    gamma: jax.typing.ArrayLike = 1.0,
+) -> Schedule:
+  r"""Smith's cyclical schedule: triangular waves between two values.
+
+  With :math:`U` = ``step_size_up``, :math:`D` = ``step_size_down``,
+  :math:`k = \lfloor t / (U + D) \rfloor` and :math:`r = t - k(U + D)`:
+
+  .. math::
+    v(t) = b + (m - b)\, w(r)\, g, \qquad
+    w(r) = \begin{cases} r / U & r \le U \\ (U + D - r) / D & r > U \end{cases}
+
+  with :math:`g = 1` (``'triangular'``), :math:`2^{-k}` (``'triangular2'``,
+  which underflows to 0 instead of overflowing) or :math:`\gamma^t`
+  (``'exp_range'``). Equal to ``torch.optim.lr_scheduler.CyclicLR`` at every
+  step. Built as ``b + cycle(join([linear(0, m - b, U), linear(m - b, 0,
+  D)], [U]), U + D)``: the cycle and the position in it are exact integers.
+
+  Args:
+    base_value: the lower value ``b``.
+    max_value: the upper value ``m``.
+    step_size_up: ``U > 0``; a concrete integer.
+    step_size_down: ``D >= 0`` (0 gives a sawtooth), or ``None`` for ``U``.
+    mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
+    gamma: the ``'exp_range'`` factor per step, in (0, 1].
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or non-integer or traced step sizes.
+    ValueError: for NaN or inf, ``step_size_up <= 0``, ``step_size_down <
+      0``, an unknown ``mode`` or an ``'exp_range'`` ``gamma`` outside (0, 1].
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.cyclic(0.1, 1.0, step_size_up=2, step_size_down=3, mode="triangular2")
+    >>> print(" ".join(f"{s(t):.3f}" for t in range(11)))
+    0.100 0.550 1.000 0.700 0.400 0.100 0.325 0.550 0.400 0.250 0.100
+
+  References:
+    Smith, `Cyclical Learning Rates for Training Neural Networks
+    <https://arxiv.org/abs/1506.01186>`_, 2017.
+  """
+  fn = "cyclic"
+  base = _checks.check_value(fn, "base_value", base_value)
+  peak = _checks.check_value(fn, "max_value", max_value)
+  up, down = cyclic_sizes(fn, step_size_up, step_size_down)
+  _checks.check_choice(fn, "mode", mode, ("triangular", "triangular2", "exp_range"))
+  if mode == "exp_range":
+    gamma = check_exp_range_gamma(fn, gamma)
+  return cyclic_wave(base, peak, up, down, mode, gamma)
+
+
+def cyclic_sizes(fn, step_size_up, step_size_down):
+  """Validated ``(U, D)`` of a cyclic schedule (``D`` defaults to ``U``)."""
+  up = _checks.check_static_int(fn, "step_size_up", step_size_up, minimum=1)
+  down = up if step_size_down is None else _checks.check_static_int(
+      fn, "step_size_down", step_size_down)
+  return up, down
+
+
+def check_exp_range_gamma(fn, gamma):
+  # gamma ** step overflows for gamma > 1 (PyTorch's too).
+  return _checks.check_value(fn, "gamma", gamma, low=0.0, high=1.0, low_open=True,
+                             constraint="in (0, 1] with mode='exp_range'")
+
+
+def cyclic_wave(base, peak, up: int, down: int, mode: str, gamma, scale=None) -> Schedule:
+  """:func:`cyclic` from validated arguments; ``scale`` (a schedule) replaces
+  the mode's amplitude factor when given."""
+  height = peak - base
+  rise = Polynomial(0.0, height, 1.0, up)
+  triangle = rise if down == 0 else join([rise, Polynomial(height, 0.0, 1.0, down)], [up])
+  total = up + down
+  if scale is None and mode == "triangular2":
+    # 0.5 ** cycle underflows to 0 where PyTorch's 2.0 ** cycle overflows.
+    return base + Cycle(triangle, total, 1, 0.5)
+  wave = Cycle(triangle, total)
+  if scale is not None:
+    wave = wave * scale
+  elif mode == "exp_range":
+    wave = wave * ExponentialDecay(1.0, 1, gamma)
+  return base + wave

@@ -539,3 +539,196 @@ def table(values) -> Schedule:
     return Table(host_array(arr))
   return Table(jnp.stack([jnp.asarray(v) for v in values]) if not hasattr(values, "ndim")
                else values)
+
+
+@schedule_class
+class Rex(Schedule):
+  init_value: jax.typing.ArrayLike
+  decay_steps: jax.typing.ArrayLike
+  end_value: jax.typing.ArrayLike = 0.0
+
+  def _value(self, i, f):
+    z = clipped_position(i, f, self.decay_steps) / as_float(self.decay_steps)
+    init, end = as_float(self.init_value), as_float(self.end_value)
+    return end + (init - end) * (1 - z) / (1 - z / 2)
+
+
+def rex(
+    init_value: jax.typing.ArrayLike,
+    decay_steps: int,
+    end_value: jax.typing.ArrayLike = 0.0,
+) -> Schedule:
+  r"""REX: a reflected-exponential decay from ``init_value`` to ``end_value``.
+
+  .. math::
+    v(t) = E + (I - E)\,\frac{1 - z}{1 - z / 2}, \qquad z = \min(t / T, 1)
+
+  It falls slowly at first and fast at the end, ends at ``end_value`` at
+  step ``T`` and holds it after. Evaluated at every step (the paper's
+  "sampled every iteration" variant).
+
+  Args:
+    init_value: value ``I`` at step 0.
+    decay_steps: length ``T`` of the decay, ``> 0``.
+    end_value: value ``E`` from step ``T`` on.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or a non-integer ``decay_steps``.
+    ValueError: for NaN or infinite values or ``decay_steps <= 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.rex(1.0, decay_steps=100)
+    >>> print(f"{s(0):.4f} {s(50):.4f} {s(90):.4f} {s(100):.4f}")
+    1.0000 0.6667 0.1818 0.0000
+
+  References:
+    Chen et al., `REX: Revisiting Budgeted Training with an Improved Schedule
+    <https://arxiv.org/abs/2107.04197>`_, MLSys 2022.
+  """
+  fn = "rex"
+  return Rex(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+      _checks.check_value(fn, "end_value", end_value),
+  )
+
+
+@schedule_class
+class TanhDecay(Schedule):
+  init_value: jax.typing.ArrayLike
+  decay_steps: jax.typing.ArrayLike
+  end_value: jax.typing.ArrayLike = 0.0
+  tanh_start: jax.typing.ArrayLike = -7.0
+  tanh_end: jax.typing.ArrayLike = 3.0
+
+  def _value(self, i, f):
+    x = clipped_position(i, f, self.decay_steps) / as_float(self.decay_steps)
+    a, b = as_float(self.tanh_start), as_float(self.tanh_end)
+    init, end = as_float(self.init_value), as_float(self.end_value)
+    return end + 0.5 * (init - end) * (1 - jnp.tanh(a * (1 - x) + b * x))
+
+
+def tanh_decay(
+    init_value: jax.typing.ArrayLike,
+    decay_steps: int,
+    end_value: jax.typing.ArrayLike = 0.0,
+    tanh_start: jax.typing.ArrayLike = -7.0,
+    tanh_end: jax.typing.ArrayLike = 3.0,
+) -> Schedule:
+  r"""Hyperbolic-tangent decay (timm's ``TanhLRScheduler`` shape).
+
+  .. math::
+    v(t) = E + \frac{I - E}{2}\left(1 - \tanh\big(a (1 - x) + b x\big)\right),
+    \qquad x = \min(t / T, 1)
+
+  With the defaults ``a = -7``, ``b = 3`` it starts just below ``I``
+  (:math:`(1 + \tanh 7)/2 \approx 0.999999`), stays high for most of the
+  run, and ends at :math:`E + (I - E)(1 - \tanh 3)/2 \approx E + 0.0025 (I -
+  E)` at step ``T``, held after (as timm, it does not reach ``E`` exactly).
+
+  Args:
+    init_value: the value ``I`` the curve starts from.
+    decay_steps: length ``T`` of the decay, ``> 0``.
+    end_value: the floor ``E``.
+    tanh_start: the argument ``a`` of ``tanh`` at step 0 (timm's ``lb``).
+    tanh_end: the argument ``b`` of ``tanh`` at step ``T`` (timm's ``ub``).
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or a non-integer ``decay_steps``.
+    ValueError: for NaN or infinite values or ``decay_steps <= 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.tanh_decay(1.0, decay_steps=100)
+    >>> print(f"{s(0):.4f} {s(50):.4f} {s(70):.4f} {s(100):.4f}")
+    1.0000 0.9820 0.5000 0.0025
+
+  References:
+    Hsueh et al., `Stochastic Gradient Descent with Hyperbolic-Tangent Decay
+    on Classification <https://arxiv.org/abs/1806.01593>`_, WACV 2019.
+  """
+  fn = "tanh_decay"
+  return TanhDecay(
+      _checks.check_value(fn, "init_value", init_value),
+      _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1),
+      _checks.check_value(fn, "end_value", end_value),
+      _checks.check_value(fn, "tanh_start", tanh_start),
+      _checks.check_value(fn, "tanh_end", tanh_end),
+  )
+
+
+@schedule_class
+class InverseSqrt(Schedule):
+  init_value: jax.typing.ArrayLike
+  timescale: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    x = position(i, f) / as_float(self.timescale)
+    return as_float(self.init_value) * jax.lax.rsqrt(1 + x)
+
+
+@schedule_class
+class Noam(Schedule):
+  d_model: jax.typing.ArrayLike
+  warmup_steps: jax.typing.ArrayLike
+  factor: jax.typing.ArrayLike = 1.0
+
+  def _value(self, i, f):
+    n = position(i, f) + 1  # the paper counts steps from 1
+    w = as_float(self.warmup_steps)
+    rate = jnp.minimum(jax.lax.rsqrt(n), n * jax.lax.rsqrt(w) / w)
+    return as_float(self.factor) * jax.lax.rsqrt(as_float(self.d_model)) * rate
+
+
+def noam(
+    d_model: jax.typing.ArrayLike,
+    warmup_steps: int,
+    factor: jax.typing.ArrayLike = 1.0,
+) -> Schedule:
+  r"""The Transformer's schedule ("Noam"): linear warmup, then inverse square root.
+
+  .. math::
+    v(t) = f\, d^{-1/2} \min\left(n^{-1/2},\; n\, W^{-3/2}\right),
+    \qquad n = t + 1
+
+  The paper counts steps from 1; here step 0 is the first update, so it uses
+  ``n = 1`` (as NoamOpt 2018 and tensor2tensor; the 2022 Annotated
+  Transformer instead clamps step 0 to 1, so its first two updates share a
+  value). The peak :math:`f (d W)^{-1/2}` is at ``t = W - 1``.
+
+  Args:
+    d_model: the model width ``d``, ``> 0``.
+    warmup_steps: ``W``, ``> 0``.
+    factor: the overall factor ``f``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for non-numeric values or a non-integer ``warmup_steps``.
+    ValueError: for NaN or infinite values, ``d_model <= 0`` or
+      ``warmup_steps <= 0``.
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.noam(d_model=512, warmup_steps=4000)
+    >>> print(f"{s(0):.3e} {s(3999):.3e} {s(15999):.3e}")
+    1.747e-07 6.988e-04 3.494e-04
+
+  References:
+    Vaswani et al., `Attention Is All You Need
+    <https://arxiv.org/abs/1706.03762>`_, 2017, section 5.3.
+  """
+  fn = "noam"
+  return Noam(
+      _checks.check_positive(fn, "d_model", d_model),
+      _checks.check_steps(fn, "warmup_steps", warmup_steps, minimum=1),
+      _checks.check_value(fn, "factor", factor),
+  )
