@@ -44,6 +44,8 @@ class Warmup(Schedule):
       ramp = (init - peak) * (1 - pct) + peak  # optax.linear_schedule's form
     elif self.ramp == "cosine":
       ramp = peak + (init - peak) * 0.5 * (1 + jnp.cos(jnp.pi * pct))
+    elif self.ramp == "1-sqrt":
+      ramp = peak + (init - peak) * jnp.sqrt(1 - pct)
     else:
       ramp = init * (peak / init) ** pct
     return jnp.where(i >= steps, after, ramp)
@@ -66,6 +68,7 @@ def warmup(
     \end{cases}
 
   linear: :math:`I + (P - I)p`; cosine: :math:`P + (I - P)(1 + \cos \pi p)/2`;
+  1-sqrt: :math:`P + (I - P)\sqrt{1 - p}` (HuggingFace's ``"1-sqrt"`` warmup);
   exponential: :math:`I (P/I)^p` (``init_value`` and :math:`P` must be
   positive). The inner schedule sees the step counted from the end of the
   warmup. ``warmup_steps=0`` means no warmup.
@@ -78,7 +81,8 @@ def warmup(
     schedule: the schedule to warm up into (a schedule or callable).
     warmup_steps: length ``W`` of the warmup, ``>= 0``.
     init_value: value at step 0.
-    ramp: ``'linear'``, ``'cosine'`` or ``'exponential'`` (static).
+    ramp: ``'linear'``, ``'cosine'``, ``'1-sqrt'`` or ``'exponential'``
+      (static).
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
@@ -97,7 +101,7 @@ def warmup(
   """
   fn = "warmup"
   schedule = _checks.check_schedule(fn, "schedule", schedule)
-  _checks.check_choice(fn, "ramp", ramp, ("linear", "cosine", "exponential"))
+  _checks.check_choice(fn, "ramp", ramp, ("linear", "cosine", "1-sqrt", "exponential"))
   init_value = _checks.check_value(fn, "init_value", init_value)
   steps = _checks.check_steps(fn, "warmup_steps", warmup_steps)
   if ramp == "exponential":

@@ -430,7 +430,7 @@ def wsd(
     decay_steps: ``D > 0``.
     init_value: value ``I`` at step 0.
     end_value: value ``E`` at the end of the decay and after.
-    warmup_shape: ``'linear'`` or ``'cosine'`` (static).
+    warmup_shape: ``'linear'``, ``'cosine'`` or ``'1-sqrt'`` (static).
     decay_shape: a :func:`cooldown` shape (static).
     decay_ratio: ``r`` in (0, 1) of the ``'exponential'`` shape.
 
@@ -460,7 +460,7 @@ def wsd(
   decay_steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
   init_value = _checks.check_value(fn, "init_value", init_value)
   end_value = _checks.check_value(fn, "end_value", end_value)
-  _checks.check_choice(fn, "warmup_shape", warmup_shape, ("linear", "cosine"))
+  _checks.check_choice(fn, "warmup_shape", warmup_shape, ("linear", "cosine", "1-sqrt"))
   _checks.check_choice(fn, "decay_shape", decay_shape, COOLDOWN_SHAPES)
   decay_ratio = check_decay_ratio(fn, decay_ratio)
   ramp = Warmup(Constant(peak_value), warmup_steps, init_value, warmup_shape)

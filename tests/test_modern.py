@@ -77,7 +77,7 @@ def test_wsd_is_cooldown_of_warmup_at_every_step(seed):
   rng = np.random.default_rng(seed)
   w, st, d = (int(x) for x in rng.integers([0, 0, 1], [20, 30, 40]))
   peak, init, end = (float(x) for x in rng.uniform([0.5, 0, 0], [2, 0.3, 0.3]))
-  ws = str(rng.choice(["linear", "cosine"]))
+  ws = str(rng.choice(["linear", "cosine", "1-sqrt"]))
   ds = str(rng.choice(sorted(SHAPES)))
   s = osch.wsd(peak, w, st, d, init, end, ws, ds, decay_ratio=0.2)
   ref = osch.cooldown(osch.warmup(osch.constant(peak), w, init, ramp=ws), w + st, d, end,
@@ -86,7 +86,7 @@ def test_wsd_is_cooldown_of_warmup_at_every_step(seed):
   np.testing.assert_array_equal(_jit_values(s, steps), _jit_values(ref, steps))
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(12))
 def test_wsd_against_huggingface(seed):
   transformers = pytest.importorskip("transformers")
   del transformers
@@ -95,7 +95,7 @@ def test_wsd_against_huggingface(seed):
   rng = np.random.default_rng(seed)
   w, st, d = (int(x) for x in rng.integers([0, 0, 1], [30, 40, 50]))
   lr, m = float(rng.uniform(1e-4, 1e-2)), float(rng.choice([0.0, 0.1, 0.37]))
-  wt = str(rng.choice(["linear", "cosine"]))
+  wt = str(rng.choice(["linear", "cosine", "1-sqrt"]))
   dt = str(rng.choice(["linear", "cosine", "1-sqrt"]))
   opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
   hf = get_wsd_schedule(opt, w, d, num_stable_steps=st, warmup_type=wt, decay_type=dt,
@@ -264,8 +264,9 @@ def test_modern_schedules_vmap_over_their_values():
      "`cooldown(decay_ratio=...)` must be in the open interval (0, 1), got decay_ratio=1.0."),
     (lambda: osch.wsd(1.0, 10, 10, 0),
      "`wsd(decay_steps=...)` must be positive, got decay_steps=0."),
-    (lambda: osch.wsd(1.0, 10, 10, 5, warmup_shape="1-sqrt"),
-     "`wsd(warmup_shape=...)` must be one of 'linear', 'cosine', got warmup_shape='1-sqrt'."),
+    (lambda: osch.wsd(1.0, 10, 10, 5, warmup_shape="exponential"),
+     "`wsd(warmup_shape=...)` must be one of 'linear', 'cosine', '1-sqrt', got "
+     "warmup_shape='exponential'."),
     (lambda: osch.inverse_sqrt(1.0, 10, timescale=0),
      "`inverse_sqrt(timescale=...)` must be positive, got timescale=0."),
     (lambda: osch.noam(512, 0), "`noam(warmup_steps=...)` must be positive, got "
