@@ -2,9 +2,13 @@
 stalls, and a readout of the effective learning rate from an optimizer state.
 
 The compat ports (``compat.torch`` / ``compat.keras`` ``ReduceLROnPlateau``)
-reuse this machinery with their own decision rule (``observe`` function).
+reuse this machinery with their own decision rule (``observe`` function) and
+the argument checks they share. Each transformation's state is a subclass of
+:class:`ReduceOnPlateauState` named by the transformation's arguments, so the
+pytree structure tells whose state is whose, under ``jit`` and after a restore.
 """
 
+import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -18,7 +22,16 @@ from optax_scheds._base import Schedule, as_schedule, float_dtype
 
 
 class ReduceOnPlateauState(NamedTuple):
-  """State of :func:`reduce_on_plateau` (field names as in optax.contrib)."""
+  """State of :func:`reduce_on_plateau` (field names as in optax.contrib).
+
+  Each transformation's state is an instance of a subclass (also named
+  ``ReduceOnPlateauState``) whose class attribute ``owner`` is a string made of
+  the transformation's public name and arguments. The subclass is part of the
+  pytree structure, so :meth:`PlateauTransformation.observe` finds its own
+  state under ``jit``, and a new process that builds the same transformation
+  gets the same structure to restore a checkpoint into. ``owner`` is ``None``
+  on this base class.
+  """
 
   scale: jax.Array  # shape=(), dtype=float32 (float64 with x64): factor on updates
   best_value: jax.Array  # shape=(), dtype=float32: best metric seen (+-inf at start)
@@ -26,6 +39,44 @@ class ReduceOnPlateauState(NamedTuple):
   cooldown_count: jax.Array  # shape=(), dtype=int32: evaluations left in cooldown
   count: jax.Array  # shape=(), dtype=int32: values accumulated towards the next evaluation
   avg_value: jax.Array  # shape=(), dtype=float32: running mean of those values
+
+  owner = None
+
+
+# One subclass per owner string and process: jax compares namedtuple types by
+# identity, so the same owner must always map to the same class.
+_STATE_TYPES: dict[str, type[ReduceOnPlateauState]] = {}
+
+
+def _state_type(owner: str) -> type[ReduceOnPlateauState]:
+  cls = _STATE_TYPES.get(owner)
+  if cls is None:
+    cls = type("ReduceOnPlateauState", (ReduceOnPlateauState,),
+               {"__slots__": (), "__module__": __name__, "owner": owner,
+                "__reduce__": _reduce_owned_state})
+    cls = _STATE_TYPES.setdefault(owner, cls)
+  return cls
+
+
+def _reduce_owned_state(state):
+  # pickle would look the dynamic class up by name and find the base class.
+  return _owned_state, (type(state).owner, tuple(state))
+
+
+def _owned_state(owner: str, fields) -> ReduceOnPlateauState:
+  return _state_type(owner)(*fields)
+
+
+def owner_of(fn: str, **arguments) -> str:
+  """A transformation's identity: its public name and arguments, written
+  deterministically (no object ids), so another process derives the same."""
+
+  def show(x):
+    if isinstance(x, (np.ndarray, np.generic, jax.Array)):
+      return repr(np.asarray(x).tolist())
+    return repr(x)
+
+  return f"{fn}(" + ", ".join(f"{k}={show(v)}" for k, v in arguments.items()) + ")"
 
 
 def init_state(mode: str = "min") -> ReduceOnPlateauState:
@@ -69,13 +120,14 @@ class PlateauTransformation(optax.GradientTransformationExtraArgs):
   """
 
   def observe(self, opt_state, value):
-    """Observes ``value`` in every plateau state inside ``opt_state``.
+    """Observes ``value`` in this transformation's state inside ``opt_state``.
 
     Jittable. Use it when the metric exists only at evaluation time: build the
     transformation with ``value_in_update=False``, train with plain
     ``update(grads, state, params)`` and call ``opt_state =
     plateau.observe(opt_state, val_loss)`` once per evaluation. The new scale
-    applies from the next update on.
+    applies from the next update on. Other plateau states in ``opt_state``
+    (other transformations, whose owner differs) are left untouched.
 
     Args:
       opt_state: the state of an optimizer containing this transformation (or
@@ -83,16 +135,19 @@ class PlateauTransformation(optax.GradientTransformationExtraArgs):
       value: the metric, a scalar.
 
     Returns:
-      ``opt_state`` with its plateau state(s) updated.
+      ``opt_state`` with this transformation's state updated.
 
     Raises:
-      ValueError: if ``opt_state`` holds no plateau state.
+      ValueError: if ``opt_state`` holds no state of this transformation, or
+        several that cannot be told apart (transformations built with identical
+        arguments: give them distinct ``name=``).
     """
     return self.update.observe(opt_state, value)  # type: ignore[attr-defined]
 
 
 def plateau_transformation(
     fn: str,
+    owner: str,
     observe: Callable[[ReduceOnPlateauState, jax.Array], ReduceOnPlateauState],
     init: Callable[[], ReduceOnPlateauState],
     *,
@@ -102,7 +157,13 @@ def plateau_transformation(
 ) -> PlateauTransformation:
   """Wraps a decision rule ``observe(state, mean_value) -> state`` into a
   transformation: metric averaging over ``axis_name`` and over
-  ``accumulation_size`` calls, the ``value=`` contract, update scaling."""
+  ``accumulation_size`` values, the ``value=`` contract, update scaling, and
+  an ``observe`` that finds the state of ``owner`` (from :func:`owner_of`).
+  ``fn`` is the public name errors show."""
+  state_type = _state_type(owner)
+
+  def is_own(x) -> bool:
+    return isinstance(x, ReduceOnPlateauState) and type(x).owner == owner
 
   def accumulate(state: ReduceOnPlateauState, value) -> ReduceOnPlateauState:
     value = jnp.asarray(value)
@@ -125,7 +186,7 @@ def plateau_transformation(
 
   def init_fn(params):
     del params
-    return init()
+    return state_type(*init())
 
   def update_fn(updates, state, params=None, *, value=None, **extra_args):
     del params, extra_args
@@ -138,31 +199,94 @@ def plateau_transformation(
             "feed the metric with `.observe(opt_state, value)`."
         )
       state = accumulate(state, value)
-    elif value is not None:
-      raise TypeError(
-          f"`{fn}(value_in_update=False)` takes the metric through "
-          "`.observe(opt_state, value)`, not `update(..., value=...)`."
-      )
+    # With value_in_update=False the metric comes through observe; a value=
+    # that optax.chain forwards to every transformation is another one's.
     scale = state.scale
     updates = jax.tree.map(lambda u: u * scale.astype(jnp.result_type(u)), updates)
     return updates, state
 
   def observe_tree(opt_state, value):
-    found = []
-
-    def visit(node):
-      if isinstance(node, ReduceOnPlateauState):
-        found.append(node)
-        return accumulate(node, value)
-      return node
-
-    out = jax.tree.map(visit, opt_state, is_leaf=lambda x: isinstance(x, ReduceOnPlateauState))
-    if not found:
-      raise ValueError(f"`{fn}.observe(opt_state=...)` found no plateau state in opt_state.")
-    return out
+    call = f"`{fn}(...).observe(opt_state=...)`"
+    states = jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, ReduceOnPlateauState))
+    states = [x for x in states if isinstance(x, ReduceOnPlateauState)]
+    own = sum(map(is_own, states))
+    if own > 1:
+      raise ValueError(
+          f"{call} found {own} plateau states built with identical arguments and cannot "
+          "tell which is its own: give each transformation a distinct `name=`, e.g. "
+          f"`{fn}(..., name='val_loss')`.")
+    if not own:
+      others = len(states)
+      raise ValueError(
+          f"{call} found no state of this transformation in opt_state (it holds {others} "
+          f"other plateau state{'' if others == 1 else 's'}). Pass the state of an "
+          "optimizer that contains this very transformation (or one built with the same "
+          "arguments); restore checkpoints into the structure of `optimizer.init(params)`. "
+          f"This transformation is {owner}.")
+    return jax.tree.map(lambda x: accumulate(x, value) if is_own(x) else x, opt_state,
+                        is_leaf=is_own)
 
   update_fn.observe = observe_tree  # type: ignore[attr-defined]
   return PlateauTransformation(init_fn, update_fn)
+
+
+# Argument checks shared by reduce_on_plateau and the compat ports.
+
+
+def check_count(fn: str, name: str, x, unit: str, *, minimum: int = 0) -> int:
+  """A concrete whole number of ``unit`` (e.g. evaluations), ``>= minimum``;
+  integral floats such as ``5.0`` are accepted as the integer they denote."""
+  if not _checks.is_concrete(x):
+    _checks.fail(fn, name, "a concrete integer (it fixes the structure)", x, TypeError)
+  is_array = isinstance(x, (np.ndarray, np.generic, jax.Array))
+  if (isinstance(x, (bool, np.bool_)) or np.ndim(x) != 0
+      or not (isinstance(x, numbers.Real) or is_array and np.asarray(x).dtype.kind in "iuf")):
+    _checks.fail(fn, name, f"an integer number of {unit}", x, TypeError)
+  if not float(x).is_integer():
+    _checks.fail(fn, name, f"a whole number of {unit}", x)
+  if x < minimum:
+    _checks.fail(fn, name, {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}"),
+                 x)
+  if x > np.iinfo(np.int32).max:
+    _checks.fail(fn, name, f"at most {np.iinfo(np.int32).max}", x)
+  return int(x)
+
+
+def check_monitoring(fn: str, accumulation_size, value_in_update, name) -> int:
+  """The options every plateau transformation has; returns accumulation_size."""
+  accumulation_size = check_count(fn, "accumulation_size", accumulation_size, "values",
+                                  minimum=1)
+  if not isinstance(value_in_update, bool):
+    _checks.fail(fn, "value_in_update", "a bool", value_in_update, TypeError)
+  if name is not None and not isinstance(name, str):
+    _checks.fail(fn, "name", "a string or None", name, TypeError)
+  return accumulation_size
+
+
+def check_non_negative(fn: str, name: str, x) -> float:
+  """A concrete number ``>= 0``, as a Python float (it is closed over)."""
+  x = _checks.check_value(fn, name, x)
+  if not (_checks.is_concrete(x) and np.ndim(x) == 0):
+    _checks.fail(fn, name, "a concrete scalar", x, TypeError)
+  if not x >= 0:
+    _checks.fail(fn, name, "non-negative", x)
+  return float(x)
+
+
+def check_base_lr(fn: str, name: str, lr) -> float:
+  """The base learning rate of a port: a concrete number ``> 0``."""
+  lr = _checks.check_value(fn, name, lr)
+  if not (_checks.is_concrete(lr) and np.ndim(lr) == 0 and lr > 0):
+    _checks.fail(fn, name, "a positive number", lr)
+  return float(lr)
+
+
+def check_port_factor(fn: str, factor) -> float:
+  """A port's ``factor``: in [0, 1), as PyTorch and Keras accept."""
+  factor = check_non_negative(fn, "factor", factor)
+  if not factor < 1:
+    _checks.fail(fn, "factor", "< 1.0", factor)
+  return factor
 
 
 def _check_tolerance(fn, name, x):
@@ -184,13 +308,15 @@ def reduce_on_plateau(
     mode: str = "min",
     axis_name: Any = None,
     value_in_update: bool = True,
+    name: str | None = None,
 ) -> PlateauTransformation:
   r"""Multiplies updates by a scale that drops by ``factor`` on plateaus.
 
   Chain it after an optimizer: ``optax.chain(optax.adamw(schedule),
   osch.reduce_on_plateau(...))`` gives an effective learning rate of
-  ``schedule(step) * scale``. Every ``accumulation_size`` calls of
-  ``update(..., value=v)`` the mean of the values is evaluated:
+  ``schedule(step) * scale``. Every ``accumulation_size`` values (one per
+  ``update(..., value=v)``, or per ``observe`` call) the mean of the values
+  is evaluated:
 
   .. math::
     \text{improved} \iff v < b - r|b| - a \quad(\text{min mode};
@@ -201,6 +327,15 @@ def reduce_on_plateau(
   ``max(patience, 1)``: ``scale = max(scale * factor, min_scale)``, the bad
   count resets and the cooldown starts. The update that receives ``value=v``
   is already scaled by the scale that results from observing ``v``.
+
+  Two ways to feed the metric: ``value_in_update=True`` (default) takes it as
+  ``update(..., value=v)`` at every update (a training loss); with
+  ``value_in_update=False`` ``update`` ignores any ``value=`` (``optax.chain``
+  forwards it to every transformation, so a training-loss plateau and this one
+  can share a chain) and the metric is fed with ``observe(opt_state, v)``,
+  e.g. a validation metric once per epoch. ``observe`` updates this
+  transformation's state only; two transformations built with identical
+  arguments in one optimizer need distinct ``name=`` for it to tell them apart.
 
   A drop-in superset of ``optax.contrib.reduce_on_plateau`` (same names,
   defaults and scales for positive metrics and ``patience >= 1``). Beyond it:
@@ -224,12 +359,17 @@ def reduce_on_plateau(
     rtol: relative tolerance, ``>= 0``.
     atol: absolute tolerance, ``>= 0``.
     cooldown: evaluations after a reduction during which no plateau counts.
-    accumulation_size: ``update`` calls averaged into one evaluation, ``>= 1``.
+    accumulation_size: values averaged into one evaluation, ``>= 1``: one per
+      ``update`` (or per ``observe`` call with ``value_in_update=False``, e.g.
+      the losses of the validation batches).
     min_scale: lower bound of the scale, in [0, 1].
     mode: ``'min'`` or ``'max'``: whether lower or higher metrics are better.
     axis_name: mapped axis name (or names) to average the metric over.
-    value_in_update: if ``False``, ``update`` takes no ``value=`` and the
-      metric is fed with ``.observe(opt_state, value)`` (validation metrics).
+    value_in_update: if ``False``, ``update`` needs no ``value=`` and ignores
+      one, and the metric is fed with ``.observe(opt_state, value)``
+      (validation metrics).
+    name: a label that only tells this transformation's state apart from that
+      of another one built with the same arguments (for ``observe``).
 
   Returns:
     A :class:`PlateauTransformation` (a ``GradientTransformationExtraArgs``
@@ -237,11 +377,11 @@ def reduce_on_plateau(
     :class:`ReduceOnPlateauState`.
 
   Raises:
-    ValueError: for ``factor`` outside (0, 1), negative ``patience``,
-      ``cooldown`` or tolerances, ``accumulation_size < 1``, ``min_scale``
-      outside [0, 1] or an unknown ``mode``.
+    ValueError: for ``factor`` outside (0, 1), negative or fractional
+      ``patience`` or ``cooldown``, negative tolerances, ``accumulation_size <
+      1``, ``min_scale`` outside [0, 1] or an unknown ``mode``.
     TypeError: for wrongly typed arguments, and from ``update`` when
-      ``value=`` is missing.
+      ``value=`` is missing and ``value_in_update=True``.
 
   Examples:
     >>> import jax.numpy as jnp
@@ -254,22 +394,35 @@ def reduce_on_plateau(
     ...   _, state = plateau.update(params, state, value=loss)
     >>> print(f"{state.scale:.2f}")
     0.25
+
+    A validation metric, fed once per epoch next to a training-loss plateau:
+
+    >>> val = osch.reduce_on_plateau(factor=0.1, patience=1, mode="max",
+    ...                              value_in_update=False)
+    >>> opt = optax.chain(optax.sgd(0.1), osch.reduce_on_plateau(), val)
+    >>> state = opt.init(params)
+    >>> _, state = opt.update(params, state, params, value=1.0)  # training loss
+    >>> for accuracy in [0.8, 0.7]:
+    ...   state = val.observe(state, accuracy)
+    >>> print(f"{state[1].scale:.2f} {state[2].scale:.2f}")
+    1.00 0.10
   """
   fn = "reduce_on_plateau"
   factor = _checks.check_value(fn, "factor", factor)
   if not 0 < factor < 1:
     _checks.fail(fn, "factor", "in the open interval (0, 1)", factor)
-  patience = _checks.check_static_int(fn, "patience", patience)
-  cooldown = _checks.check_static_int(fn, "cooldown", cooldown)
-  accumulation_size = _checks.check_static_int(fn, "accumulation_size", accumulation_size,
-                                               minimum=1)
+  patience = check_count(fn, "patience", patience, "evaluations")
+  cooldown = check_count(fn, "cooldown", cooldown, "evaluations")
   rtol, atol = _check_tolerance(fn, "rtol", rtol), _check_tolerance(fn, "atol", atol)
   min_scale = _checks.check_value(fn, "min_scale", min_scale)
   if not 0 <= min_scale <= 1:
     _checks.fail(fn, "min_scale", "in [0, 1]", min_scale)
   _checks.check_choice(fn, "mode", mode, ("min", "max"))
-  if not isinstance(value_in_update, bool):
-    _checks.fail(fn, "value_in_update", "a bool", value_in_update, TypeError)
+  accumulation_size = check_monitoring(fn, accumulation_size, value_in_update, name)
+  owner = owner_of(fn, factor=factor, patience=patience, rtol=rtol, atol=atol,
+                   cooldown=cooldown, accumulation_size=accumulation_size,
+                   min_scale=min_scale, mode=mode, axis_name=axis_name,
+                   value_in_update=value_in_update, name=name)
 
   def observe(state: ReduceOnPlateauState, value) -> ReduceOnPlateauState:
     better = improved(value, state.best_value, mode, rtol, atol)
@@ -290,7 +443,7 @@ def reduce_on_plateau(
     )
 
   return plateau_transformation(
-      fn, observe, lambda: init_state(mode), accumulation_size=accumulation_size,
+      fn, owner, observe, lambda: init_state(mode), accumulation_size=accumulation_size,
       axis_name=axis_name, value_in_update=value_in_update)
 
 
@@ -300,6 +453,14 @@ def _nodes(tree, types):
 
 
 _PLATEAU_TYPES = (ReduceOnPlateauState, optax.contrib.ReduceLROnPlateauState)
+# States that count the updates applied: optax.adamw(schedule) and friends keep
+# a ScaleByScheduleState; optax.inject_hyperparams keeps its own count (its
+# `hyperparams` hold the lr of the *last* update, not of the next one).
+_COUNT_TYPES = (
+    (optax.ScaleByScheduleState,),
+    tuple(getattr(optax, t) for t in ("InjectStatefulHyperparamsState", "InjectHyperparamsState")
+          if hasattr(optax, t)),
+)
 
 
 def learning_rate(schedule: Schedule | Callable | float, opt_state, *, step=None) -> jax.Array:
@@ -308,24 +469,27 @@ def learning_rate(schedule: Schedule | Callable | float, opt_state, *, step=None
   .. math:: \mathrm{lr} = \mathrm{schedule}(k) \cdot \prod \mathrm{scale}
 
   where ``k`` is the number of updates applied so far (the count in the
-  ``ScaleByScheduleState`` that ``optax.adamw(schedule)`` and friends keep)
+  ``ScaleByScheduleState`` that ``optax.adamw(schedule)`` and friends keep, or
+  in the state of ``optax.inject_hyperparams(...)(learning_rate=schedule)``)
   and the product runs over the plateau states in ``opt_state`` (ours, the
   compat ports' and ``optax.contrib.reduce_on_plateau``'s). It reports the
   *next* update's learning rate, given no new metric is observed: after
-  ``k`` updates the next one uses ``schedule(k)``. Jittable.
+  ``k`` updates the next one uses ``schedule(k)``. A constant learning rate
+  (a number) needs no count. Jittable.
 
   Args:
     schedule: the schedule (or constant learning rate) given to the optimizer.
     opt_state: the optimizer state.
-    step: the update count, if ``opt_state`` holds no ``ScaleByScheduleState``
-      (e.g. the optimizer got a constant learning rate).
+    step: the update count, for an ``opt_state`` that keeps none (neither a
+      ``ScaleByScheduleState`` nor an ``inject_hyperparams`` state).
 
   Returns:
     A scalar float ``jax.Array``.
 
   Raises:
-    ValueError: if ``step`` is not given and ``opt_state`` holds no
-      ``ScaleByScheduleState``.
+    TypeError: if ``schedule`` is neither callable nor a number.
+    ValueError: if ``schedule`` is callable, ``step`` is not given and
+      ``opt_state`` keeps no update count.
 
   Examples:
     >>> import jax.numpy as jnp
@@ -338,15 +502,35 @@ def learning_rate(schedule: Schedule | Callable | float, opt_state, *, step=None
     >>> _, state = opt.update(params, state, params, value=1.0)
     >>> print(f"{osch.learning_rate(schedule, state):.2f}")
     0.90
+    >>> opt = optax.inject_hyperparams(optax.sgd)(learning_rate=schedule)
+    >>> state = opt.init(params)
+    >>> _, state = opt.update(params, state, params)
+    >>> print(f"{osch.learning_rate(schedule, state):.2f}")
+    0.90
   """
-  if step is None:
-    counts = _nodes(opt_state, optax.ScaleByScheduleState)
-    if not counts:
-      raise ValueError(
-          "`learning_rate(opt_state=...)` holds no ScaleByScheduleState (was the "
-          "optimizer given a schedule?): pass the update count as `step=`.")
-    step = counts[0].count
-  lr = as_schedule(schedule)(step)
+  fn = "learning_rate"
+  if callable(schedule):
+    if step is None:
+      step = _update_count(opt_state)
+    lr = as_schedule(schedule)(step)
+  else:
+    if isinstance(schedule, bool) or not isinstance(
+        schedule, (numbers.Real, np.ndarray, np.generic, jax.Array)):
+      _checks.fail(fn, "schedule", "a schedule (a callable of the step) or a number",
+                   schedule, TypeError)
+    # A constant: the step cannot matter.
+    lr = as_schedule(_checks.check_value(fn, "schedule", schedule))(0)
   for node in _nodes(opt_state, _PLATEAU_TYPES):
     lr = lr * jnp.asarray(node.scale).astype(lr.dtype)
   return lr
+
+
+def _update_count(opt_state) -> jax.Array:
+  for types in _COUNT_TYPES:
+    nodes = _nodes(opt_state, types)
+    if nodes:
+      return nodes[0].count
+  raise ValueError(
+      "`learning_rate(opt_state=...)` holds no update count (no ScaleByScheduleState, as "
+      "`optax.adamw(schedule)` keeps, and no `optax.inject_hyperparams` state): pass the "
+      "number of updates applied so far as `step=`.")

@@ -79,6 +79,41 @@ def test_nan_on_one_replica_is_a_bad_evaluation_everywhere():
   np.testing.assert_array_equal(np.asarray(state.best_value), np.full(N, 1.0))
 
 
+def test_observe_under_pmap_updates_its_own_state_only():
+  p_loss = osch.reduce_on_plateau(factor=0.5, patience=1, axis_name="i",
+                                  value_in_update=False)
+  p_acc = osch.reduce_on_plateau(factor=0.1, patience=5, mode="max", axis_name="i",
+                                 value_in_update=False)
+  opt = optax.chain(optax.sgd(0.1), p_loss, p_acc)
+  state = jax.pmap(opt.init)(jnp.zeros((N, 2)))
+  observe = jax.pmap(p_loss.observe, axis_name="i")
+  for _ in range(2):
+    # Replica r sees 2r; the mean over replicas is N - 1 twice: one cut.
+    state = jax.block_until_ready(observe(state, 2 * jnp.arange(N, dtype=jnp.float32)))
+  np.testing.assert_array_equal(np.asarray(state[1].scale), np.full(N, 0.5))
+  np.testing.assert_array_equal(np.asarray(state[1].best_value), np.full(N, N - 1.0))
+  np.testing.assert_array_equal(np.asarray(state[2].scale), np.ones(N))
+  np.testing.assert_array_equal(np.asarray(state[2].best_value), np.full(N, -np.inf))
+
+
+def test_observe_under_shard_map_updates_its_own_state_only():
+  mesh = jax.make_mesh((N,), ("i",), axis_types=(AxisType.Auto,))
+  p_loss = osch.reduce_on_plateau(factor=0.5, patience=1, axis_name="i",
+                                  value_in_update=False)
+  p_acc = osch.reduce_on_plateau(factor=0.1, mode="max", value_in_update=False)
+  opt = optax.chain(optax.sgd(0.1), p_loss, p_acc)
+  state = opt.init(jnp.zeros(2))
+  spec = jax.tree.map(lambda _: PartitionSpec(), state)
+  observe = jax.jit(jax.shard_map(lambda s, v: p_loss.observe(s, v[0]), mesh=mesh,
+                                  in_specs=(spec, PartitionSpec("i")), out_specs=spec))
+  values = jax.device_put(2 * jnp.arange(N, dtype=jnp.float32),
+                          NamedSharding(mesh, PartitionSpec("i")))
+  for _ in range(2):
+    state = jax.block_until_ready(observe(state, values))
+  assert float(state[1].scale) == 0.5 and float(state[1].best_value) == N - 1.0
+  assert float(state[2].scale) == 1.0 and float(state[2].best_value) == -np.inf
+
+
 def test_jit_with_sharded_batch_needs_no_axis_name():
   mesh = jax.make_mesh((N,), ("batch",), axis_types=(AxisType.Auto,))
   sharded = NamedSharding(mesh, PartitionSpec("batch"))

@@ -1,7 +1,9 @@
 """reduce_on_plateau: optax parity, extensions, errors, readout, training."""
 
+import pickle
 import re
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -152,6 +154,128 @@ def test_observe_feeds_an_evaluation_metric():
   np.testing.assert_array_equal(train(state)[0]["w"], -0.25 * np.ones(3))
 
 
+def _loss_and_accuracy_plateaus():
+  p_loss = osch.reduce_on_plateau(factor=0.5, patience=1, value_in_update=False)
+  p_acc = osch.reduce_on_plateau(factor=0.1, patience=5, mode="max", value_in_update=False)
+  return p_loss, p_acc, optax.chain(optax.sgd(0.1), p_loss, p_acc)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_observe_updates_its_own_state_only(jit):
+  p_loss, p_acc, opt = _loss_and_accuracy_plateaus()
+  state = opt.init(PARAMS)
+  untouched = p_acc.init(PARAMS)
+  observe_loss = jax.jit(p_loss.observe) if jit else p_loss.observe
+  observe_acc = jax.jit(p_acc.observe) if jit else p_acc.observe
+  for _ in range(2):
+    state = observe_loss(state, 1.0)
+  assert float(state[1].scale) == 0.5 and float(state[1].best_value) == 1.0
+  jax.tree.map(np.testing.assert_array_equal, state[2], untouched)
+  state = observe_acc(state, 0.75)
+  assert float(state[2].best_value) == 0.75 and float(state[1].best_value) == 1.0
+  assert int(state[2].plateau_count) == 0 and int(state[1].plateau_count) == 0
+
+
+def test_observe_does_not_retrace():
+  p_loss, _, opt = _loss_and_accuracy_plateaus()
+  state = opt.init(PARAMS)
+  observe = jax.jit(chex.assert_max_traces(p_loss.observe, n=1))
+  for v in [1.0, 2.0, 3.0]:
+    state = observe(state, jnp.float32(v))
+  assert float(state[1].scale) == 0.25  # 2.0 and 3.0 do not improve: two cuts
+  assert float(state[2].scale) == 1.0 and float(state[2].best_value) == -np.inf
+
+
+def test_observe_with_indistinguishable_states_says_what_to_do():
+  a = osch.reduce_on_plateau(patience=1, value_in_update=False)
+  b = osch.reduce_on_plateau(patience=1, value_in_update=False)
+  opt = optax.chain(optax.sgd(0.1), a, b)
+  with pytest.raises(ValueError, match=re.escape(
+      "`reduce_on_plateau(...).observe(opt_state=...)` found 2 plateau states built with "
+      "identical arguments and cannot tell which is its own: give each transformation a "
+      "distinct `name=`, e.g. `reduce_on_plateau(..., name='val_loss')`.")):
+    a.observe(opt.init(PARAMS), 1.0)
+  a = osch.reduce_on_plateau(patience=1, value_in_update=False, name="val_loss")
+  b = osch.reduce_on_plateau(patience=1, value_in_update=False, name="val_ce")
+  state = optax.chain(optax.sgd(0.1), a, b).init(PARAMS)
+  state = b.observe(b.observe(state, 1.0), 1.0)
+  assert float(state[1].scale) == 1.0 and float(state[2].scale) == pytest.approx(0.1)
+
+
+def test_observe_without_its_own_state_says_so():
+  a = osch.reduce_on_plateau(patience=1)
+  b = osch.reduce_on_plateau(patience=2)
+  with pytest.raises(ValueError, match=re.escape(
+      "`reduce_on_plateau(...).observe(opt_state=...)` found no state of this "
+      "transformation in opt_state (it holds 1 other plateau state)")):
+    a.observe(optax.chain(optax.sgd(0.1), b).init(PARAMS), 1.0)
+
+
+def test_state_identity_is_static_deterministic_and_picklable():
+  a = osch.reduce_on_plateau(patience=1)
+  state = a.init(PARAMS)
+  assert isinstance(state, osch.ReduceOnPlateauState)
+  assert state._fields == ("scale", "best_value", "plateau_count", "cooldown_count", "count",
+                           "avg_value")
+  # Built again from the same arguments: the same pytree structure.
+  assert jax.tree.structure(osch.reduce_on_plateau(patience=1).init(PARAMS)) == \
+      jax.tree.structure(state)
+  assert jax.tree.structure(osch.reduce_on_plateau(patience=2).init(PARAMS)) != \
+      jax.tree.structure(state)
+  restored = pickle.loads(pickle.dumps(state))
+  assert type(restored) is type(state)
+  assert float(a.observe(restored, 1.0).best_value) == 1.0
+  assert repr(state).startswith("ReduceOnPlateauState(scale=")
+  assert float(optax.tree_utils.tree_get(state, "scale")) == 1.0
+
+
+def test_loss_and_validation_plateaus_share_a_chain():
+  """A fast cut on the training loss (update's value=) and a slow one on the
+  validation accuracy (observe); optax.chain forwards value= to both."""
+  p_train = osch.reduce_on_plateau(factor=0.5, patience=2)
+  p_val = osch.reduce_on_plateau(factor=0.1, patience=1, mode="max", value_in_update=False)
+  opt = optax.chain(optax.sgd(1.0), p_train, p_val)
+  state = opt.init(PARAMS)
+  ones = jax.tree.map(jnp.ones_like, PARAMS)
+  train = jax.jit(lambda s, v: opt.update(ones, s, PARAMS, value=v))
+  observe = jax.jit(p_val.observe)
+  lrs = []
+  for accuracy in [0.5, 0.6, 0.6]:  # epochs of 3 steps, constant training loss
+    for _ in range(3):
+      updates, state = train(state, 1.0)
+      lrs.append(-float(updates["w"][0]))
+    state = observe(state, accuracy)
+  # Training loss: first value improves, then cuts at calls 3, 5, 7, 9.
+  # Validation accuracy: 0.5, 0.6 improve, 0.6 does not: x0.1 after the last epoch.
+  np.testing.assert_allclose(lrs, [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625],
+                             rtol=1e-6)
+  assert float(state[1].scale) == 0.0625 and float(state[2].scale) == pytest.approx(0.1)
+  assert float(state[2].best_value) == pytest.approx(0.6)
+  updates, state = train(state, 1.0)  # both cuts apply to the next update
+  assert -float(updates["w"][0]) == pytest.approx(0.00625)
+
+
+@pytest.mark.usefixtures("standard_promotion")  # optax.MultiSteps needs it, not we
+def test_multisteps_hands_the_plateau_the_last_micro_batch_value():
+  """What docs/plateau.md says of optax.MultiSteps, and its recipe."""
+  losses, ones, params = [4.0, 3.0, 2.0, 1.0], jnp.ones(2), jnp.zeros(2)
+  inside = optax.MultiSteps(optax.chain(optax.sgd(0.1), osch.reduce_on_plateau()), 4)
+  state = inside.init(params)
+  for loss in losses:
+    _, state = inside.update(ones, state, params, value=loss)
+  assert float(state.inner_opt_state[1].best_value) == 1.0  # the last one
+  after = optax.chain(optax.MultiSteps(optax.sgd(0.1), 4).gradient_transformation(),
+                      osch.reduce_on_plateau(factor=0.5, patience=1, accumulation_size=4))
+  state = after.init(params)
+  applied = []
+  for loss in losses * 2:
+    updates, state = after.update(ones, state, params, value=loss)
+    applied.append(-float(updates[0]))
+  assert float(state[1].best_value) == 2.5  # the mean of the micro-batches
+  # The second optimizer step sees the same mean: cut, applied to its update.
+  np.testing.assert_allclose(applied, [0, 0, 0, 0.1, 0, 0, 0, 0.05], rtol=1e-6)
+
+
 @pytest.mark.usefixtures("standard_promotion")  # optax.adamw needs it, not we
 def test_learning_rate_readout_is_the_next_updates_lr():
   schedule = osch.linear(1.0, 0.0, 10)
@@ -166,12 +290,71 @@ def test_learning_rate_readout_is_the_next_updates_lr():
   assert float(jitted) == pytest.approx(0.6 * 0.125)
 
 
-def test_learning_rate_with_constant_lr_needs_step():
+def test_learning_rate_with_constant_lr_needs_no_step():
+  opt = optax.chain(optax.sgd(0.1), osch.reduce_on_plateau(factor=0.5, patience=1))
+  state = opt.init(PARAMS)
+  for _ in range(3):
+    _, state = opt.update(PARAMS, state, PARAMS, value=1.0)
+  # 0.1 * 0.5**2: the step of a constant cannot matter.
+  assert float(osch.learning_rate(0.1, state)) == pytest.approx(0.025)
+  assert float(jax.jit(osch.learning_rate)(0.1, state)) == pytest.approx(0.025)
+
+
+def test_learning_rate_without_a_count_says_how_to_give_one():
   opt = optax.chain(optax.sgd(0.1), osch.reduce_on_plateau())
   state = opt.init(PARAMS)
-  with pytest.raises(ValueError, match=re.escape("pass the update count as `step=`")):
-    osch.learning_rate(0.1, state)
-  assert float(osch.learning_rate(0.1, state, step=0)) == pytest.approx(0.1)
+  schedule = osch.linear(1.0, 0.0, 10)
+  with pytest.raises(ValueError, match=re.escape(
+      "`learning_rate(opt_state=...)` holds no update count (no ScaleByScheduleState, as "
+      "`optax.adamw(schedule)` keeps, and no `optax.inject_hyperparams` state): pass the "
+      "number of updates applied so far as `step=`.")):
+    osch.learning_rate(schedule, state)
+  assert float(osch.learning_rate(schedule, state, step=4)) == pytest.approx(0.6)
+
+
+def test_learning_rate_names_itself_for_a_bad_schedule():
+  state = osch.reduce_on_plateau().init(PARAMS)
+  with pytest.raises(TypeError, match=re.escape(
+      "`learning_rate(schedule=...)` must be a schedule (a callable of the step) or a "
+      "number, got schedule='x'.")):
+    osch.learning_rate("x", state)
+
+
+@pytest.mark.usefixtures("standard_promotion")  # optax.adamw needs it, not we
+def test_learning_rate_reads_inject_hyperparams():
+  schedule = osch.linear(1.0, 0.0, 10)
+  opt = optax.inject_hyperparams(optax.adamw)(learning_rate=schedule)
+  state = opt.init(PARAMS)
+  for k in range(4):
+    # The next update's lr after k updates: 1 - k/10.
+    assert float(osch.learning_rate(schedule, state)) == pytest.approx(1 - k / 10)
+    _, state = opt.update(PARAMS, state, PARAMS)
+  assert float(jax.jit(osch.learning_rate)(schedule, state)) == pytest.approx(0.6)
+
+
+def test_learning_rate_with_inject_hyperparams_is_the_lr_the_next_update_uses():
+  """optax itself is the reference: sgd's update is -lr * grad, grad = 1."""
+  schedule = osch.linear(1.0, 0.0, 10)
+  plateau = osch.reduce_on_plateau(factor=0.5, patience=1, value_in_update=False)
+  opt = optax.chain(optax.inject_hyperparams(optax.sgd)(learning_rate=schedule), plateau)
+  state = opt.init(PARAMS)
+  ones = jax.tree.map(jnp.ones_like, PARAMS)
+  for k in range(6):
+    predicted = float(osch.learning_rate(schedule, state))
+    updates, state = opt.update(ones, state, PARAMS)
+    np.testing.assert_allclose(-updates["w"], predicted, rtol=1e-6)
+    if k % 2:
+      state = plateau.observe(state, 1.0)
+  assert float(state[1].scale) == 0.25  # the readout saw two cuts
+
+
+def test_learning_rate_reads_the_legacy_inject_state():
+  schedule = osch.linear(1.0, 0.0, 10)
+  state = (optax.InjectHyperparamsState(count=jnp.asarray(3, jnp.int32),
+                                        hyperparams={"learning_rate": jnp.float32(0.8)},
+                                        inner_state=optax.EmptyState()),
+           osch.reduce_on_plateau().init(PARAMS))
+  assert float(osch.learning_rate(schedule, state)) == pytest.approx(0.7)
 
 
 def test_missing_value_is_a_type_error_that_says_how():
@@ -194,6 +377,12 @@ def test_missing_value_is_a_type_error_that_says_how():
     (dict(atol=-1.0), "`reduce_on_plateau(atol=...)` must be non-negative, got atol=-1.0."),
     (dict(accumulation_size=0), "`reduce_on_plateau(accumulation_size=...)` must be "
      "positive, got accumulation_size=0."),
+    (dict(patience=2.5), "`reduce_on_plateau(patience=...)` must be a whole number of "
+     "evaluations, got patience=2.5."),
+    (dict(cooldown=0.5), "`reduce_on_plateau(cooldown=...)` must be a whole number of "
+     "evaluations, got cooldown=0.5."),
+    (dict(accumulation_size=1.5), "`reduce_on_plateau(accumulation_size=...)` must be a "
+     "whole number of values, got accumulation_size=1.5."),
     (dict(mode="avg"), "`reduce_on_plateau(mode=...)` must be one of 'min', 'max', got "
      "mode='avg'."),
     (dict(min_scale=2.0), "`reduce_on_plateau(min_scale=...)` must be in [0, 1], got "

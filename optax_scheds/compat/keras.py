@@ -12,6 +12,7 @@ optimizer. Each is built from native schedules, named in its docstring.
 import math
 import numbers
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +30,18 @@ from optax_scheds._base import (
 )
 from optax_scheds._combinators import cycle, stretch, warmup
 from optax_scheds._join import join
+from optax_scheds._plateau import (
+  PlateauTransformation,
+  ReduceOnPlateauState,
+  check_base_lr,
+  check_count,
+  check_monitoring,
+  check_non_negative,
+  check_port_factor,
+  init_state,
+  owner_of,
+  plateau_transformation,
+)
 from optax_scheds._primitives import (
   constant,
   cosine_decay,
@@ -36,17 +49,21 @@ from optax_scheds._primitives import (
   polynomial,
   table,
 )
-from optax_scheds.compat._plateaus import keras_reduce_lr_on_plateau as ReduceLROnPlateau  # noqa: F401
+
+__all__ = [
+    "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
+    "LearningRateScheduler", "PiecewiseConstantDecay", "PolynomialDecay",
+    "ReduceLROnPlateau",
+]
+
+
+def __dir__():
+  return __all__  # tab completion shows the API, not the imported helpers
 
 
 def _check_sign(fn: str, name: str, x, *, strict: bool):
-  """A value that must be positive (``strict``) or non-negative."""
-  x = _checks.check_value(fn, name, x)
-  if _checks.is_concrete(x):
-    bad = np.asarray(x) <= 0 if strict else np.asarray(x) < 0
-    if np.any(bad):
-      _checks.fail(fn, name, "positive" if strict else "non-negative", x)
-  return x
+  """A finite value that must be positive (``strict``) or non-negative."""
+  return (_checks.check_positive if strict else _checks.check_non_negative)(fn, name, x)
 
 
 def _check_bool(fn: str, name: str, x) -> bool:
@@ -230,7 +247,7 @@ def PolynomialDecay(
     initial_learning_rate: value ``I`` at step 0.
     decay_steps: length ``T`` of the decay, ``> 0``.
     end_learning_rate: value ``E`` reached at ``T``.
-    power: exponent ``p``.
+    power: exponent ``p >= 0``.
     cycle: stretch the decay over multiples of ``decay_steps`` instead of
       holding ``E``.
 
@@ -240,7 +257,8 @@ def PolynomialDecay(
   Raises:
     TypeError: for non-numeric values, a non-integer ``decay_steps`` or a
       non-bool ``cycle``.
-    ValueError: for NaN or ``decay_steps <= 0`` (as Keras).
+    ValueError: for NaN, infinity, ``power < 0`` (an infinite end value) or
+      ``decay_steps <= 0`` (as Keras).
 
   Examples:
     >>> from optax_scheds.compat import keras as kc
@@ -255,7 +273,7 @@ def PolynomialDecay(
   init = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
   steps = _checks.check_steps(fn, "decay_steps", decay_steps, minimum=1)
   end = _checks.check_value(fn, "end_learning_rate", end_learning_rate)
-  power = _checks.check_value(fn, "power", power)
+  power = _checks.check_non_negative(fn, "power", power)
   if _check_bool(fn, "cycle", cycle):
     return _CyclicPolynomial(init, end, power, steps)
   return polynomial(init, end, power, steps)
@@ -444,7 +462,7 @@ def CosineDecayRestarts(
     first_decay_steps: length ``T`` of the first cycle, ``> 0``; a concrete
       integer (it fixes the cycle layout).
     t_mul: length factor ``m >= 1`` per cycle; a concrete number.
-    m_mul: peak factor ``d`` per cycle.
+    m_mul: peak factor ``d >= 0`` per cycle.
     alpha: floor as a fraction of ``initial_learning_rate``.
 
   Returns:
@@ -453,8 +471,9 @@ def CosineDecayRestarts(
   Raises:
     TypeError: for non-numeric values, or a non-integer or traced
       ``first_decay_steps`` or ``t_mul``.
-    ValueError: for NaN, ``first_decay_steps <= 0`` (as Keras), or
-      ``t_mul < 1`` (Keras gives NaN once the shrinking cycles run out).
+    ValueError: for NaN, infinity, ``first_decay_steps <= 0`` (as Keras),
+      ``t_mul < 1`` (Keras gives NaN once the shrinking cycles run out) or
+      ``m_mul < 0`` (peaks of alternating sign).
 
   Examples:
     >>> from optax_scheds.compat import keras as kc
@@ -471,7 +490,7 @@ def CosineDecayRestarts(
   init = _checks.check_value(fn, "initial_learning_rate", initial_learning_rate)
   steps = _checks.check_static_int(fn, "first_decay_steps", first_decay_steps, minimum=1)
   t_mul = _check_t_mul(fn, t_mul)
-  m_mul = _checks.check_value(fn, "m_mul", m_mul)
+  m_mul = _checks.check_non_negative(fn, "m_mul", m_mul)
   alpha = _checks.check_value(fn, "alpha", alpha)
   floor = alpha * init
   restarts = cycle(cosine_decay((1 - alpha) * init, steps), steps, length_mul=t_mul,
@@ -584,4 +603,197 @@ def LearningRateScheduler(
     lrs.append(lr)
   return stretch(table(np.asarray(lrs, dtype=np.float64)), steps_per_epoch,
                  staircase=True)
+
+
+# The metric names Keras 3 accepts in `compile(metrics=[...])` whose metric has
+# a direction (`_direction`): with mode="auto", Keras' ReduceLROnPlateau
+# maximises "up" metrics and minimises "down" ones; other names raise. Checked
+# against the installed Keras by tests/test_compat_plateau.py.
+_KERAS_METRIC_DIRECTIONS = {
+    **dict.fromkeys("""
+    AUC Accuracy BinaryAccuracy BinaryIoU CategoricalAccuracy ConcordanceCorrelation
+    CosineSimilarity F1Score FBetaScore IoU MeanIoU OneHotIoU OneHotMeanIoU
+    PearsonCorrelation Precision PrecisionAtRecall R2Score Recall RecallAtPrecision
+    SensitivityAtSpecificity SparseCategoricalAccuracy SparseTopKCategoricalAccuracy
+    SpecificityAtSensitivity TopKCategoricalAccuracy accuracy auc binary_accuracy
+    binary_io_u categorical_accuracy concordance_correlation cosine_similarity f1_score
+    f_beta_score io_u mean_io_u one_hot_io_u one_hot_mean_io_u pearson_correlation
+    precision precision_at_recall r2_score recall recall_at_precision
+    sensitivity_at_specificity sparse_categorical_accuracy
+    sparse_top_k_categorical_accuracy specificity_at_sensitivity
+    top_k_categorical_accuracy""".split(), "up"),
+    **dict.fromkeys("""
+    BCE BinaryCrossentropy CategoricalCrossentropy CategoricalHinge Hinge KLDivergence
+    LogCoshError MAE MAPE MSE MSLE MeanAbsoluteError MeanAbsolutePercentageError
+    MeanSquaredError MeanSquaredLogarithmicError Poisson RootMeanSquaredError
+    SparseCategoricalCrossentropy SquaredHinge bce binary_crossentropy
+    categorical_crossentropy categorical_hinge hinge kl_divergence log_cosh_error mae
+    mape mean_absolute_error mean_absolute_percentage_error mean_squared_error
+    mean_squared_logarithmic_error mse msle poisson root_mean_squared_error
+    sparse_categorical_crossentropy squared_hinge""".split(), "down"),
+}
+
+
+def _keras_auto_mode(monitor: str) -> str | None:
+  """Keras 3's ``mode='auto'``: the direction of the metric ``monitor`` names."""
+  metric = monitor.removeprefix("val_")
+  if metric == "loss":
+    return "min"
+  if metric.lower() in ("acc", "accuracy"):  # compiled as the fitting accuracy
+    return "max"
+  return {"up": "max", "down": "min"}.get(_KERAS_METRIC_DIRECTIONS.get(metric, ""))
+
+
+def ReduceLROnPlateau(
+    initial_learning_rate: float,
+    factor: float = 0.1,
+    patience: int = 10,
+    mode: str = "auto",
+    min_delta: float = 1e-4,
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    *,
+    monitor: str = "val_loss",
+    accumulation_size: int = 1,
+    axis_name: Any = None,
+    value_in_update: bool = True,
+    name: str | None = None,
+) -> PlateauTransformation:
+  r"""Keras' ``ReduceLROnPlateau`` callback, epoch for epoch, as a transformation.
+
+  Chain it after an optimizer built with ``initial_learning_rate``. One
+  evaluation of a metric ``v`` is one ``on_epoch_end`` with ``logs[monitor] =
+  v``; the updates are multiplied by ``lr / initial_learning_rate``, with
+  ``lr`` the optimizer's learning rate right after that call. Per call, in
+  Keras' order: a cooldown counts down first (``wait = 0``); then if ``v -
+  \delta`` beats ``best`` (min: ``v + |\delta| < best``; max: ``v - |\delta| >
+  best``; the first value always does): ``best = v``, ``wait = 0``; else, out
+  of cooldown, ``wait += 1`` and at ``wait >= patience``, if ``lr > min_lr``:
+  ``lr = max(lr * factor, min_lr)``, the cooldown restarts and ``wait = 0``.
+
+  ``mode='auto'`` infers the direction from ``monitor`` as Keras 3 does:
+  ``'loss'`` / ``'val_loss'`` minimise; a Keras metric name (after an optional
+  ``'val_'``) follows that metric's direction, so ``'val_accuracy'``,
+  ``'val_auc'`` maximise and ``'val_mse'`` minimises. For other names Keras
+  reads the direction of the compiled metric object; the port has none and
+  raises, asking for ``mode='min'`` or ``'max'``. ``monitor`` only names the
+  metric: the value itself is what ``update``/``observe`` receive.
+
+  The metric arrives as in :func:`optax_scheds.reduce_on_plateau`: with
+  ``update(..., value=v)`` at every update (``value_in_update=True``), or,
+  with ``value_in_update=False``, through ``.observe(opt_state, v)`` (a
+  validation metric once per epoch, as Keras' ``val_*`` logs) while
+  ``update`` ignores any ``value=``. ``accumulation_size=n`` makes one
+  ``on_epoch_end`` of the mean of ``n`` values: with ``n`` steps per epoch and
+  the batch losses as values, Keras' epoch ``loss`` (an unweighted mean,
+  where Keras weights the batches by their sizes).
+
+  Quirks reproduced: it reduces on the ``patience``-th bad epoch (PyTorch one
+  later); the cooldown is checked before the improvement; the threshold is
+  absolute only. An unknown mode raises (Keras warns and falls back to
+  ``'auto'``). Keras cannot combine this callback with a
+  ``LearningRateSchedule``; here :func:`optax_scheds.reduce_on_plateau`
+  chained after a scheduled optimizer does.
+
+  Args:
+    initial_learning_rate: the optimizer's learning rate, ``> 0``.
+    factor: multiplier of the lr, in [0, 1).
+    patience: bad epochs before a reduction, ``>= 0``.
+    mode: ``'auto'``, ``'min'`` or ``'max'``.
+    min_delta: absolute improvement threshold (its sign is ignored, as Keras).
+    cooldown: epochs to wait after a reduction, ``>= 0``.
+    min_lr: lower bound of the lr, ``>= 0``.
+    monitor: the name of the metric, for ``mode='auto'`` (Keras' default
+      ``'val_loss'``).
+    accumulation_size: values averaged into one ``on_epoch_end``, ``>= 1``
+      (an extension).
+    axis_name: mapped axis to average the metric over (an extension).
+    value_in_update: if ``False``, the metric is fed with ``.observe`` and
+      ``update`` takes no ``value=`` (an extension).
+    name: a label that tells this port's state apart from that of another one
+      built with the same arguments, for ``observe`` (an extension).
+
+  Returns:
+    A :class:`~optax_scheds.PlateauTransformation`.
+
+  Raises:
+    ValueError: for ``factor >= 1``, negative counts, an unknown mode, or
+      ``mode='auto'`` with a ``monitor`` whose direction is unknown.
+    TypeError: for wrongly typed arguments, and from ``update`` when
+      ``value=`` is missing and ``value_in_update=True``.
+
+  Examples:
+    >>> import jax.numpy as jnp
+    >>> import optax
+    >>> from optax_scheds.compat import keras as kc
+    >>> opt = optax.chain(optax.sgd(0.1), kc.ReduceLROnPlateau(0.1, patience=1))
+    >>> params = jnp.zeros(2)
+    >>> state = opt.init(params)
+    >>> for loss in [1.0, 1.0, 1.0]:
+    ...   _, state = opt.update(params, state, params, value=loss)
+    >>> print(f"{0.1 * state[1].scale:.4f}")
+    0.0010
+
+    The validation accuracy once per epoch; ``mode='auto'`` maximises it:
+
+    >>> plateau = kc.ReduceLROnPlateau(0.1, patience=1, monitor="val_accuracy",
+    ...                                value_in_update=False)
+    >>> opt = optax.chain(optax.sgd(0.1), plateau)
+    >>> state = opt.init(params)
+    >>> for val_accuracy in [0.5, 0.6, 0.55]:
+    ...   _, state = opt.update(params, state, params)  # an epoch of training
+    ...   state = plateau.observe(state, val_accuracy)
+    >>> print(f"{0.1 * state[1].scale:.4f}")
+    0.0100
+  """
+  fn = "ReduceLROnPlateau"
+  base = check_base_lr(fn, "initial_learning_rate", initial_learning_rate)
+  _checks.check_choice(fn, "mode", mode, ("auto", "min", "max"))
+  if not isinstance(monitor, str):
+    _checks.fail(fn, "monitor", "a metric name", monitor, TypeError)
+  if mode == "auto":
+    mode = _keras_auto_mode(monitor)
+    if mode is None:
+      _checks.fail(fn, "mode", f"'min' or 'max' for monitor={monitor!r} (only Keras' loss "
+                   "and built-in metrics have a known direction)", "auto")
+  factor = check_port_factor(fn, factor)
+  patience = check_count(fn, "patience", patience, "evaluations")
+  cooldown = check_count(fn, "cooldown", cooldown, "evaluations")
+  delta = abs(float(_checks.check_value(fn, "min_delta", min_delta)))
+  min_lr = check_non_negative(fn, "min_lr", min_lr)
+  accumulation_size = check_monitoring(fn, accumulation_size, value_in_update, name)
+  owner = owner_of(
+      "compat.keras.ReduceLROnPlateau", initial_learning_rate=base, factor=factor,
+      patience=patience, mode=mode, min_delta=delta, cooldown=cooldown, min_lr=min_lr,
+      accumulation_size=accumulation_size, axis_name=axis_name,
+      value_in_update=value_in_update, name=name)
+
+  def init():
+    # plateau_count = -1 marks Keras' `best = None`: the first value improves.
+    return init_state(mode)._replace(plateau_count=jnp.asarray(-1, jnp.int32))
+
+  def observe(state: ReduceOnPlateauState, value) -> ReduceOnPlateauState:
+    first = state.plateau_count < 0
+    cooling = state.cooldown_count > 0
+    cooldown_count = jnp.where(cooling, state.cooldown_count - 1, state.cooldown_count)
+    wait = jnp.where(cooling | first, 0, state.plateau_count)
+    if mode == "min":
+      improved = first | (value + delta < state.best_value)
+    else:
+      improved = first | (value - delta > state.best_value)
+    still_cooling = cooldown_count > 0
+    wait = jnp.where(improved, 0, jnp.where(still_cooling, wait, wait + 1))
+    old = state.scale * base
+    reduce = ~improved & ~still_cooling & (wait >= patience) & (
+        old > jnp.asarray(np.float32(min_lr), old.dtype))
+    new = jnp.maximum(old * factor, jnp.asarray(min_lr, old.dtype))
+    return state._replace(
+        scale=jnp.where(reduce, new / base, state.scale),
+        best_value=jnp.where(improved, value, state.best_value),
+        plateau_count=jnp.where(reduce, 0, wait).astype(jnp.int32),
+        cooldown_count=jnp.where(reduce, cooldown, cooldown_count).astype(jnp.int32))
+
+  return plateau_transformation(
+      fn, owner, observe, init, accumulation_size=accumulation_size, axis_name=axis_name,
+      value_in_update=value_in_update)
 
