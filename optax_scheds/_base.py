@@ -112,7 +112,9 @@ def check_step(step):
     host = np.asarray(arr)
     if host.size and host.max() > imax:
       _step_error(limit, step)
-    return np.maximum(host, 0).astype(idt)  # below 0 is step 0: never wrap
+    if host.size and host.min() < 0:
+      host = np.maximum(host, 0)  # below 0 is step 0: never wrap
+    return host.astype(idt)
   if not np.all(np.asarray(arr, dtype=np.float64) < math.inf):
     _step_error("a finite number, not NaN or inf (a broken step counter?)", step)
   return arr

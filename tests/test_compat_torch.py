@@ -143,6 +143,21 @@ def _lambda(rng):
   return tc.LambdaLR(lr, ours), lambda o: L.LambdaLR(o, theirs), lr, 60
 
 
+_FACTORS = [  # (jnp version for us, Python version for PyTorch): factors near 1
+    (lambda e: jnp.where(e % 3 == 0, 0.9, 1.01), lambda e: 0.9 if e % 3 == 0 else 1.01),
+    (lambda e: 0.999 ** _f(e), lambda e: 0.999**e),
+    (lambda e: jnp.where(e < 20, 1.05, 0.97), lambda e: 1.05 if e < 20 else 0.97),
+]
+
+
+def _multiplicative(rng):
+  lr, total = rng.uniform(0.01, 1), int(rng.integers(1, 80))
+  ours, theirs = _FACTORS[int(rng.integers(len(_FACTORS)))]
+  # Past total_steps - 1 ours holds, where PyTorch keeps multiplying.
+  return (tc.MultiplicativeLR(lr, ours, total), lambda o: L.MultiplicativeLR(o, theirs),
+          lr, total - 1)
+
+
 def _cyclic_args(rng):
   base = rng.uniform(0.001, 0.1)
   top = base + rng.uniform(0.01, 1)
@@ -203,6 +218,7 @@ CASES = {
     "CosineAnnealingLR": _cosine,
     "CosineAnnealingWarmRestarts": _restarts,
     "LambdaLR": _lambda,
+    "MultiplicativeLR": _multiplicative,
     "CyclicLR": _cyclic,
     "CyclicLR(scale_fn)": _cyclic_scale_fn,
     "OneCycleLR": _onecycle,
@@ -358,6 +374,25 @@ def test_chained_matches_torch():
 
     cases.append((tc.ChainedScheduler([p[0] for p in pairs]), _torch_values(make, lr, 80)))
   _assert_all_match(cases)
+
+
+def test_multiplicative_in_chained_and_sequential_matches_torch():
+  ours_f, theirs_f = _FACTORS[0]
+  chained = tc.ChainedScheduler([tc.StepLR(0.5, 7, 0.5), tc.MultiplicativeLR(0.5, ours_f, 60)])
+  seq = tc.SequentialLR([tc.MultiplicativeLR(0.5, ours_f, 60), tc.ConstantLR(0.5, 0.25, 5)],
+                        [30])
+  _assert_all_match([
+      (chained, _torch_values(lambda o: L.ChainedScheduler(
+          [L.StepLR(o, 7, 0.5), L.MultiplicativeLR(o, theirs_f)]), 0.5, 59)),
+      (seq, _torch_values(lambda o: L.SequentialLR(
+          o, [L.MultiplicativeLR(o, theirs_f), L.ConstantLR(o, 0.25, 5)], [30]), 0.5, 60)),
+  ], eager=None)
+
+
+def test_multiplicative_holds_past_total_steps():
+  s = tc.MultiplicativeLR(1.0, lambda k: jnp.where(k > 0, 0.5, 7.0), total_steps=4)
+  np.testing.assert_array_equal(s(jnp.array([0, 1, 3, 4, 100, BIG])),
+                                [1.0, 0.5, 0.125, 0.125, 0.125, 0.125])
 
 
 def test_sequential_milestone_zero_and_single():
@@ -602,12 +637,31 @@ _ERRORS = [
      ValueError,
      "`ChainedScheduler(schedulers=...)` must hold only multiplicative schedulers "
      "(StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, "
-     "ChainedScheduler), got schedulers[1]=CosineAnnealingLR."),
+     "MultiplicativeLR, ChainedScheduler), got schedulers[1]=CosineAnnealingLR."),
     (lambda: tc.ChainedScheduler([tc.StepLR(0.1, 3), tc.ExponentialLR(0.2, 0.9)]),
      ValueError, "`ChainedScheduler(schedulers=...)` must share one base lr"),
     (lambda: tc.ChainedScheduler([]), TypeError,
      "`ChainedScheduler(schedulers=...)` must be a non-empty sequence of compat "
      "schedulers, got schedulers=[]."),
+]
+
+
+_ERRORS += [
+    (lambda: tc.MultiplicativeLR(0.1, lambda k: 0.9 if k > 3 else 1.0, 10), TypeError,
+     "`MultiplicativeLR(lr_lambda=...)` must be traceable with jnp (it runs inside jit on a "
+     "traced integer step)"),
+    (lambda: tc.MultiplicativeLR(0.1, lambda k: jnp.where(k == 5, jnp.inf, 1.0), 10),
+     ValueError, "`MultiplicativeLR(lr_lambda=...)` must give finite factors, got "
+     "lr_lambda(5)=inf."),
+    (lambda: tc.MultiplicativeLR(0.1, lambda k: 0.9, 0), ValueError,
+     "`MultiplicativeLR(total_steps=...)` must be positive, got total_steps=0."),
+    (lambda: tc.SequentialLR([tc.StepLR(0.1, 3), tc.MultiplicativeLR(0.1, lambda k: 0.9,
+                                                                      10)], [5]),
+     ValueError, "`SequentialLR(schedulers=...)` must hold MultiplicativeLR only first, got "
+     "schedulers[1]=MultiplicativeLR."),
+    (lambda: tc.MultiplicativeLR(0.1, 0.9, 10), TypeError,
+     "`MultiplicativeLR(lr_lambda=...)` must be a callable step -> factor, got "
+     "lr_lambda=0.9."),
 ]
 
 

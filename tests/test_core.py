@@ -134,7 +134,8 @@ def test_always_a_default_float_array_under_strict_promotion():
 
 
 def test_step_of_wrong_type():
-  with pytest.raises(TypeError, match=re.escape("`Schedule.__call__(step=...)` must be an integer or float")):
+  with pytest.raises(TypeError, match=re.escape(
+      "`Schedule.__call__(step=...)` must be an integer or float")):
     osch.constant(1.0)(True)
 
 

@@ -143,8 +143,8 @@ def test_lambda_lr_with_a_python_if_fails_at_construction_naming_the_fix():
 @pytest.mark.parametrize("module, api", [
     (tc, {"ChainedScheduler", "ConstantLR", "CosineAnnealingLR",
           "CosineAnnealingWarmRestarts", "CyclicLR", "CyclicMomentum", "ExponentialLR",
-          "LambdaLR", "LinearLR", "MultiStepLR", "OneCycleLR", "OneCycleMomentum",
-          "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"}),
+          "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
+          "OneCycleMomentum", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR"}),
     (kc, {"CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
           "LearningRateScheduler", "PiecewiseConstantDecay", "PolynomialDecay",
           "ReduceLROnPlateau"}),

@@ -15,6 +15,7 @@ import math
 import numbers
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +24,7 @@ import numpy as np
 from optax_scheds import _checks
 from optax_scheds._base import (
   Schedule,
+  _short,
   as_float,
   as_int,
   as_schedule,
@@ -32,7 +34,20 @@ from optax_scheds._base import (
   static_field,
 )
 from optax_scheds._combinators import cycle
+from optax_scheds._composites import check_exp_range_gamma, cyclic_sizes, cyclic_wave
 from optax_scheds._join import join
+from optax_scheds._plateau import (
+  PlateauTransformation,
+  ReduceOnPlateauState,
+  check_base_lr,
+  check_count,
+  check_monitoring,
+  check_non_negative,
+  check_port_factor,
+  init_state,
+  owner_of,
+  plateau_transformation,
+)
 from optax_scheds._primitives import (
   constant,
   cosine_decay,
@@ -40,13 +55,25 @@ from optax_scheds._primitives import (
   linear,
   piecewise_constant,
   polynomial,
+  table,
 )
-from optax_scheds.compat._plateaus import torch_reduce_lr_on_plateau as ReduceLROnPlateau  # noqa: F401
+
+__all__ = [
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "CyclicMomentum", "ExponentialLR", "LambdaLR", "LinearLR", "MultiStepLR",
+    "MultiplicativeLR", "OneCycleLR", "OneCycleMomentum", "PolynomialLR", "ReduceLROnPlateau",
+    "SequentialLR", "StepLR",
+]
+
+
+def __dir__():
+  return __all__  # tab completion shows the API, not the imported helpers
+
 
 # The schedulers whose PyTorch update multiplies the current lr by a factor
 # that does not read the lr: ChainedScheduler composes exactly these.
 _CHAINABLE = ("StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
-              "PolynomialLR", "ChainedScheduler")
+              "PolynomialLR", "MultiplicativeLR", "ChainedScheduler")
 
 
 @schedule_class
@@ -72,15 +99,9 @@ def _chainable(name: str, lr, factor: Schedule) -> _Torch:
 
 def _check_number(fn: str, name: str, x, *, low=None, high=None, low_open=False,
                   constraint: str = ""):
-  """A real value; concrete ones must lie in the given range."""
-  x = _checks.check_value(fn, name, x)
-  if _checks.is_concrete(x):
-    v = np.asarray(x)
-    bad = (low is not None and np.any(v <= low if low_open else v < low)) or (
-        high is not None and np.any(v > high))
-    if bad:
-      _checks.fail(fn, name, constraint, x)
-  return x
+  """A finite real value; concrete ones must lie in the given range."""
+  return _checks.check_value(fn, name, x, low=low, high=high, low_open=low_open,
+                             constraint=constraint)
 
 
 def _check_lr(fn: str, name: str, x):
@@ -460,6 +481,10 @@ def LambdaLR(lr: jax.typing.ArrayLike, lr_lambda: Callable) -> Schedule:
   ``0.95 ** t.astype(jnp.float32)``.) A :class:`~optax_scheds.Schedule` is
   accepted as the factor too.
 
+  It is traced once at construction, so a function that uses the step as a
+  Python value (``if epoch < 10:``) fails there with a ``TypeError`` naming
+  the fix, not at its first call inside a training step.
+
   Quirks: it is absolute (it ignores other schedulers on the optimizer), so
   ChainedScheduler refuses it.
 
@@ -472,8 +497,9 @@ def LambdaLR(lr: jax.typing.ArrayLike, lr_lambda: Callable) -> Schedule:
     A :class:`~optax_scheds.Schedule`.
 
   Raises:
-    TypeError: for a non-numeric ``lr`` or a non-callable ``lr_lambda``.
-    ValueError: for NaN or ``lr < 0``.
+    TypeError: for a non-numeric ``lr``, a non-callable ``lr_lambda``, or one
+      that is not traceable with ``jnp``.
+    ValueError: for NaN, infinity or ``lr < 0``.
 
   Examples:
     >>> import optax_scheds as osch
@@ -484,9 +510,87 @@ def LambdaLR(lr: jax.typing.ArrayLike, lr_lambda: Callable) -> Schedule:
   """
   fn = "LambdaLR"
   lr = _check_lr(fn, "lr", lr)
+  factor = _traceable_lambda(fn, lr_lambda)
+  return _Torch(constant(lr) * factor, lr, name=fn)
+
+
+def _traceable_lambda(fn: str, lr_lambda) -> Schedule:
+  """``lr_lambda`` as a schedule, traced once now so that a Python ``if`` on
+  the step fails here, naming the fix, not in the middle of training."""
   if not callable(lr_lambda):
     _checks.fail(fn, "lr_lambda", "a callable step -> factor", lr_lambda, TypeError)
-  return _Torch(constant(lr) * as_schedule(lr_lambda), lr, name=fn)
+  factor = _checks.check_schedule(fn, "lr_lambda", lr_lambda)
+  try:
+    jax.eval_shape(factor, jax.ShapeDtypeStruct((), int_dtype()))
+  except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError) as e:
+    raise TypeError(
+        f"`{fn}(lr_lambda=...)` must be traceable with jnp (it runs inside jit on a "
+        f"traced integer step), got lr_lambda={_short(lr_lambda)}, which uses the step "
+        "as a Python value (an `if`, int() or a list index). Write it with jnp.where, "
+        "e.g. `lambda t: jnp.where(t < 10, 1.0, 0.1)`, or tabulate it per epoch: "
+        "compat.keras.LearningRateScheduler(fn, lr, steps_per_epoch, num_epochs) calls "
+        "a Python function once per epoch."
+    ) from e
+  return factor
+
+
+def MultiplicativeLR(lr: jax.typing.ArrayLike, lr_lambda: Callable,
+                     total_steps: int) -> Schedule:
+  r"""PyTorch's ``MultiplicativeLR``: the lr times ``lr_lambda(k)`` at every step.
+
+  .. math::
+    v(t) = \mathrm{lr} \prod_{j=1}^{\min(t,\, N - 1)} \lambda(j)
+
+  PyTorch updates ``lr_k = lr_{k-1} * lr_lambda(k)`` on the ``k``-th
+  ``step()`` and never calls ``lr_lambda(0)``. The cumulative product is
+  tabulated once at construction for ``k < total_steps`` (``N``), in float64
+  as PyTorch multiplies, and looked up with an exact integer index: it is
+  ``lr * osch.table(products)``. The function must be traceable with ``jnp``
+  (as for :func:`LambdaLR`); it is evaluated on all ``N - 1`` steps at once.
+
+  Quirks: past ``total_steps - 1`` the lr holds its last value, where PyTorch
+  keeps multiplying for as long as ``step()`` is called; choose
+  ``total_steps`` to cover the run (the product usually decays to nothing
+  long before). For a constant factor, ``ExponentialLR`` (a closed form, no
+  table) is the better call.
+
+  Args:
+    lr: the optimizer's base lr.
+    lr_lambda: a ``jnp``-traceable callable ``step -> factor`` (an integer
+      ``jax.Array`` step).
+    total_steps: how many steps to tabulate, ``> 0``; a concrete integer.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-numeric ``lr``, a non-callable or non-traceable
+      ``lr_lambda``, or a non-integer or traced ``total_steps``.
+    ValueError: for NaN, infinity, ``lr < 0``, ``total_steps <= 0``, or a
+      factor that is NaN or infinite.
+
+  Examples:
+    >>> import jax.numpy as jnp
+    >>> from optax_scheds.compat import torch as tc
+    >>> s = tc.MultiplicativeLR(1.0, lambda k: jnp.where(k % 2 == 0, 0.5, 1.0),
+    ...                         total_steps=100)
+    >>> print(" ".join(f"{s(k):.3f}" for k in range(6)))
+    1.000 1.000 0.500 0.500 0.250 0.250
+  """
+  fn = "MultiplicativeLR"
+  lr = _check_lr(fn, "lr", lr)
+  factor = _traceable_lambda(fn, lr_lambda)
+  total = _checks.check_static_int(fn, "total_steps", total_steps, minimum=1)
+  with jax.enable_x64(True):  # PyTorch multiplies Python floats
+    steps = np.arange(1, total, dtype=np.int64)
+    factors = np.asarray(jax.vmap(factor)(steps), dtype=np.float64) if total > 1 \
+        else np.zeros(0)
+  if not np.all(np.isfinite(factors)):
+    bad = int(steps[np.flatnonzero(~np.isfinite(factors))[0]])
+    raise ValueError(f"`{fn}(lr_lambda=...)` must give finite factors, got "
+                     f"lr_lambda({bad})={float(factors[bad - 1])!r}.")
+  products = np.cumprod(np.concatenate([[1.0], factors]))
+  return _chainable(fn, lr, table(products))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -506,34 +610,22 @@ class _ByCycle:
 
 def _cyclic(fn, base, peak, step_size_up, step_size_down, mode, gamma, scale_fn,
             scale_mode):
-  """Validated CyclicLR (``base -> peak -> base`` waves); shared with the momentum."""
-  up = _checks.check_static_int(fn, "step_size_up", step_size_up, minimum=1)
-  down = up if step_size_down is None else _checks.check_static_int(
-      fn, "step_size_down", step_size_down)
+  """Validated CyclicLR (``base -> peak -> base`` waves): the native
+  ``osch.cyclic`` wave, with ``scale_fn`` as its amplitude factor if given."""
+  up, down = cyclic_sizes(fn, step_size_up, step_size_down)
   _checks.check_choice(fn, "mode", mode, ("triangular", "triangular2", "exp_range"))
   _checks.check_choice(fn, "scale_mode", scale_mode, ("cycle", "iterations"))
   if scale_fn is not None and not callable(scale_fn):
     _checks.fail(fn, "scale_fn", "None or a callable", scale_fn, TypeError)
   if scale_fn is None and mode == "exp_range":
-    # PyTorch's gamma ** step overflows for gamma > 1.
-    gamma = _check_number(fn, "gamma", gamma, low=0.0, high=1.0, low_open=True,
-                          constraint="in (0, 1] with mode='exp_range'")
+    gamma = check_exp_range_gamma(fn, gamma)
   else:
     gamma = _checks.check_value(fn, "gamma", gamma)
-  height = peak - base
-  rise = linear(0.0, height, up)
-  triangle = rise if down == 0 else join([rise, linear(height, 0.0, down)], [up])
-  total = up + down
-  if scale_fn is None and mode == "triangular2":
-    # 0.5 ** cycle underflows to 0 where PyTorch's 2.0 ** cycle overflows.
-    return base + cycle(triangle, total, value_mul=0.5)
-  wave = cycle(triangle, total)
-  if scale_fn is None and mode == "exp_range":
-    wave = wave * exponential_decay(1.0, 1, gamma)
-  elif scale_fn is not None:
-    wave = wave * as_schedule(_ByCycle(scale_fn, total) if scale_mode == "cycle"
-                              else scale_fn)
-  return base + wave
+  scale = None
+  if scale_fn is not None:
+    scale = as_schedule(_ByCycle(scale_fn, up + down) if scale_mode == "cycle"
+                        else scale_fn)
+  return cyclic_wave(base, peak, up, down, mode, gamma, scale)
 
 
 def CyclicLR(base_lr: jax.typing.ArrayLike, max_lr: jax.typing.ArrayLike,
@@ -911,8 +1003,10 @@ def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> S
   div_factor``; PyTorch's OneCycleLR overwrites the others'). PyTorch accepts
   repeated or unsorted milestones and then silently skips schedulers; they
   are refused. A milestone 0 starts the second scheduler at once, as in
-  PyTorch. SequentialLR and ChainedScheduler children are refused (PyTorch
-  cannot restart them). ``osch.join`` has no shared-lr rule.
+  PyTorch. MultiplicativeLR is accepted only first: PyTorch restarts it from
+  the lr the previous scheduler left. SequentialLR and ChainedScheduler
+  children are refused (PyTorch cannot restart them). ``osch.join`` has no
+  shared-lr rule.
 
   Args:
     schedulers: ``N >= 1`` schedulers from this module (not SequentialLR or
@@ -939,6 +1033,13 @@ def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> S
   fn = "SequentialLR"
   children = _children(fn, schedulers)
   for k, c in enumerate(children):
+    if k > 0 and c.name == "MultiplicativeLR":
+      raise ValueError(
+          f"`{fn}(schedulers=...)` must hold MultiplicativeLR only first, got "
+          f"schedulers[{k}]=MultiplicativeLR. At its milestone PyTorch restarts it from "
+          "the lr the previous scheduler left, times lr_lambda(0), so its values depend "
+          "on the schedulers before it. Build that curve natively, e.g. osch.join with "
+          "a tc.MultiplicativeLR whose lr is the previous scheduler's last value.")
     if c.name in ("SequentialLR", "ChainedScheduler"):
       raise TypeError(
           f"`{fn}(schedulers=...)` must not hold {c.name} (PyTorch cannot restart "
@@ -964,8 +1065,9 @@ def ChainedScheduler(schedulers: Sequence[Schedule]) -> Schedule:
   PyTorch steps every child each time, composing their updates of the
   optimizer's lr. That is the product of the children's factors exactly when
   each update multiplies the lr by a factor that does not read it: StepLR,
-  MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR (and
-  ChainedScheduler of those), the only children accepted. It is
+  MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR,
+  MultiplicativeLR (and ChainedScheduler of those), the only children
+  accepted. It is
   ``lr * f_1 * f_2 * ...`` with schedule arithmetic.
 
   Quirks: CosineAnnealingLR's update adds a term at ``T_max + 1`` and reads
@@ -1007,3 +1109,143 @@ def ChainedScheduler(schedulers: Sequence[Schedule]) -> Schedule:
   for c in children[1:]:
     factor = factor * c.factor
   return _chainable(fn, lr, factor)
+
+
+def ReduceLROnPlateau(
+    lr: float,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+    *,
+    accumulation_size: int = 1,
+    axis_name: Any = None,
+    value_in_update: bool = True,
+    name: str | None = None,
+) -> PlateauTransformation:
+  r"""PyTorch's ``ReduceLROnPlateau``, step for step, as an optax transformation.
+
+  Chain it after an optimizer built with the same base learning rate:
+  ``optax.chain(optax.sgd(lr), ReduceLROnPlateau(lr, ...))``. One evaluation
+  of a metric ``v`` is one ``scheduler.step(v)``; the updates are multiplied
+  by ``current_lr / lr``, where ``current_lr`` is what PyTorch's
+  ``get_last_lr()`` reports right after that step. Per step:
+
+  .. math::
+    \text{better} = \begin{cases}
+      v < b(1 - \theta) & \text{min, rel} \qquad v < b - \theta \ \ \text{min, abs}\\
+      v > b(1 + \theta) & \text{max, rel} \qquad v > b + \theta \ \ \text{max, abs}
+    \end{cases}
+
+  then ``bad = 0`` if better else ``bad + 1``; in cooldown the cooldown counts
+  down and ``bad = 0``; if ``bad > patience``: ``lr = max(lr * factor,
+  min_lr)`` (only if that lowers it by more than ``eps``), the cooldown
+  restarts and ``bad = 0``.
+
+  The metric arrives as in :func:`optax_scheds.reduce_on_plateau`: with
+  ``update(..., value=v)`` at every update (``value_in_update=True``), or,
+  with ``value_in_update=False``, through ``.observe(opt_state, v)`` (a
+  validation metric once per epoch: PyTorch's usual ``scheduler.step(val_loss)``)
+  while ``update`` ignores any ``value=``. ``accumulation_size=n`` makes one
+  ``scheduler.step`` of the mean of ``n`` values: the epoch-mean training loss
+  that PyTorch scripts often pass, with ``n`` steps per epoch.
+
+  Quirks reproduced: it reduces on the ``(patience + 1)``-th bad evaluation
+  (Keras and ``osch.reduce_on_plateau`` on the ``patience``-th); ``rel`` mode
+  never reduces on negative metrics; ``min_lr`` is absolute. Use
+  :func:`optax_scheds.reduce_on_plateau` for a rule that handles negative
+  metrics. ``min_lr`` must be a scalar (one optimizer lr).
+
+  Args:
+    lr: the optimizer's base learning rate, ``> 0``.
+    mode: ``'min'`` or ``'max'``.
+    factor: multiplier of the lr, in [0, 1).
+    patience: bad evaluations tolerated, ``>= 0``.
+    threshold: improvement threshold, ``>= 0``.
+    threshold_mode: ``'rel'`` or ``'abs'``.
+    cooldown: evaluations to wait after a reduction, ``>= 0``.
+    min_lr: lower bound of the lr, ``>= 0``.
+    eps: minimal lr change that is applied, ``>= 0``.
+    accumulation_size: values averaged into one ``scheduler.step``, ``>= 1``
+      (an extension).
+    axis_name: mapped axis to average the metric over (an extension).
+    value_in_update: if ``False``, the metric is fed with ``.observe`` and
+      ``update`` takes no ``value=`` (an extension).
+    name: a label that tells this port's state apart from that of another one
+      built with the same arguments, for ``observe`` (an extension).
+
+  Returns:
+    A :class:`~optax_scheds.PlateauTransformation`.
+
+  Raises:
+    ValueError: for out-of-range arguments or an unknown mode.
+    TypeError: for wrongly typed arguments, and from ``update`` when
+      ``value=`` is missing and ``value_in_update=True``.
+
+  Examples:
+    >>> import jax.numpy as jnp
+    >>> import optax
+    >>> from optax_scheds.compat import torch as tc
+    >>> opt = optax.chain(optax.sgd(0.1), tc.ReduceLROnPlateau(0.1, patience=1))
+    >>> params = jnp.zeros(2)
+    >>> state = opt.init(params)
+    >>> for loss in [1.0, 1.0, 1.0, 1.0]:
+    ...   _, state = opt.update(params, state, params, value=loss)
+    >>> print(f"{0.1 * state[1].scale:.4f}")
+    0.0100
+
+    A validation loss once per epoch, as ``scheduler.step(val_loss)``:
+
+    >>> plateau = tc.ReduceLROnPlateau(0.1, patience=1, value_in_update=False)
+    >>> opt = optax.chain(optax.sgd(0.1), plateau)
+    >>> state = opt.init(params)
+    >>> for val_loss in [1.0, 1.0, 1.0]:
+    ...   _, state = opt.update(params, state, params)  # an epoch of training
+    ...   state = plateau.observe(state, val_loss)
+    >>> print(f"{0.1 * state[1].scale:.4f}")
+    0.0100
+  """
+  fn = "ReduceLROnPlateau"
+  base = check_base_lr(fn, "lr", lr)
+  _checks.check_choice(fn, "mode", mode, ("min", "max"))
+  _checks.check_choice(fn, "threshold_mode", threshold_mode, ("rel", "abs"))
+  factor = check_port_factor(fn, factor)
+  patience = check_count(fn, "patience", patience, "evaluations")
+  cooldown = check_count(fn, "cooldown", cooldown, "evaluations")
+  threshold = check_non_negative(fn, "threshold", threshold)
+  min_lr, eps = check_non_negative(fn, "min_lr", min_lr), check_non_negative(fn, "eps", eps)
+  accumulation_size = check_monitoring(fn, accumulation_size, value_in_update, name)
+  owner = owner_of(
+      "compat.torch.ReduceLROnPlateau", lr=base, mode=mode, factor=factor, patience=patience,
+      threshold=threshold, threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr,
+      eps=eps, accumulation_size=accumulation_size, axis_name=axis_name,
+      value_in_update=value_in_update, name=name)
+
+  def better(v, best):
+    if threshold_mode == "rel":
+      return v < best * (1 - threshold) if mode == "min" else v > best * (threshold + 1)
+    return v < best - threshold if mode == "min" else v > best + threshold
+
+  def observe(state: ReduceOnPlateauState, value) -> ReduceOnPlateauState:
+    improved = better(value, state.best_value)
+    best = jnp.where(improved, value, state.best_value)
+    bad = jnp.where(improved, 0, state.plateau_count + 1)
+    cooling = state.cooldown_count > 0
+    cooldown_count = jnp.where(cooling, state.cooldown_count - 1, state.cooldown_count)
+    bad = jnp.where(cooling, 0, bad)
+    reduce = bad > patience
+    old = state.scale * base
+    new = jnp.maximum(old * factor, jnp.asarray(min_lr, old.dtype))
+    scale = jnp.where(reduce & (old - new > eps), new / base, state.scale)
+    return state._replace(
+        scale=scale, best_value=best,
+        plateau_count=jnp.where(reduce, 0, bad).astype(jnp.int32),
+        cooldown_count=jnp.where(reduce, cooldown, cooldown_count).astype(jnp.int32))
+
+  return plateau_transformation(
+      fn, owner, observe, lambda: init_state(mode), accumulation_size=accumulation_size,
+      axis_name=axis_name, value_in_update=value_in_update)
