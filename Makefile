@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_join.py
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check optax_scheds tests benchmarks conftest.py
+	$(BIN)/ruff check optax_scheds tests benchmarks docs conftest.py
+
+# Regenerates the figures and the schedule catalogue (docs/schedules.md).
+docs: $(VENV)/.test-installed
+	$(BIN)/python docs/plots.py
+	$(BIN)/python docs/catalogue.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache .hypothesis
