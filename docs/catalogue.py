@@ -163,6 +163,36 @@ EXAMPLES = {
     "kc.LearningRateScheduler": (
         "Keras", "kc.LearningRateScheduler(lambda e, lr: lr * 0.8 if e >= 3 else lr, 1.0, 10, "
         "10)", 100, "the keras LearningRateScheduler callback"),
+    # HuggingFace.
+    "hf.get_constant_schedule": ("HuggingFace", "hf.get_constant_schedule(1.0)", 100,
+                                 "transformers get_constant_schedule"),
+    "hf.get_constant_schedule_with_warmup": (
+        "HuggingFace", "hf.get_constant_schedule_with_warmup(1.0, 20)", 100,
+        "transformers get_constant_schedule_with_warmup"),
+    "hf.get_linear_schedule_with_warmup": (
+        "HuggingFace", "hf.get_linear_schedule_with_warmup(1.0, 10, 80)", 100,
+        "transformers get_linear_schedule_with_warmup"),
+    "hf.get_cosine_schedule_with_warmup": (
+        "HuggingFace", "hf.get_cosine_schedule_with_warmup(1.0, 10, 80)", 100,
+        "transformers get_cosine_schedule_with_warmup (not clamped past T)"),
+    "hf.get_cosine_with_hard_restarts_schedule_with_warmup": (
+        "HuggingFace", "hf.get_cosine_with_hard_restarts_schedule_with_warmup(1.0, 10, 90, 3)",
+        100, "transformers get_cosine_with_hard_restarts_schedule_with_warmup"),
+    "hf.get_polynomial_decay_schedule_with_warmup": (
+        "HuggingFace", "hf.get_polynomial_decay_schedule_with_warmup(1.0, 10, 80, lr_end=0.1, "
+        "power=2.0)", 100, "transformers get_polynomial_decay_schedule_with_warmup"),
+    "hf.get_inverse_sqrt_schedule": ("HuggingFace", "hf.get_inverse_sqrt_schedule(1.0, 10)",
+                                     100, "transformers get_inverse_sqrt_schedule"),
+    "hf.get_cosine_with_min_lr_schedule_with_warmup": (
+        "HuggingFace", "hf.get_cosine_with_min_lr_schedule_with_warmup(1.0, 10, 80, "
+        "min_lr_rate=0.1)", 100, "transformers get_cosine_with_min_lr_schedule_with_warmup"),
+    "hf.get_cosine_with_min_lr_schedule_with_warmup_lr_rate": (
+        "HuggingFace", "hf.get_cosine_with_min_lr_schedule_with_warmup_lr_rate(1.0, 10, 80, "
+        "min_lr_rate=0.1, warmup_lr_rate=0.2)", 100,
+        "transformers get_cosine_with_min_lr_schedule_with_warmup_lr_rate (one step ahead)"),
+    "hf.get_wsd_schedule": (
+        "HuggingFace", "hf.get_wsd_schedule(1.0, 10, 20, num_training_steps=90, "
+        "min_lr_ratio=0.1)", 100, "transformers get_wsd_schedule"),
     # timm.
     "timm.CosineLRScheduler": (
         "timm", "timm.CosineLRScheduler(1.0, 30, lr_min=0.05, cycle_decay=0.7, cycle_limit=3, "

@@ -389,6 +389,15 @@ def test_multiplicative_in_chained_and_sequential_matches_torch():
   ], eager=None)
 
 
+def test_cosine_annealing_with_a_period_past_the_largest_step():
+  t_max = 2**30 + 5
+  s = tc.CosineAnnealingLR(1.0, t_max)
+  steps = np.array([0, t_max, BIG], np.int64)
+  expected = [0.5 * (1 + math.cos(math.pi * t / t_max)) if t <= t_max
+              else 0.5 * (1 - math.cos(math.pi * (t - t_max) / t_max)) for t in steps]
+  np.testing.assert_allclose(s(steps), expected, atol=1e-6)
+
+
 def test_multiplicative_holds_past_total_steps():
   s = tc.MultiplicativeLR(1.0, lambda k: jnp.where(k > 0, 0.5, 7.0), total_steps=4)
   np.testing.assert_array_equal(s(jnp.array([0, 1, 3, 4, 100, BIG])),

@@ -9,7 +9,9 @@ import pytest
 
 import optax_scheds as osch
 from optax_scheds.compat import keras as kc
+from optax_scheds.compat import timm
 from optax_scheds.compat import torch as tc
+from optax_scheds.compat import transformers as hf
 
 INF = float("inf")
 NAN = float("nan")
@@ -148,6 +150,14 @@ def test_lambda_lr_with_a_python_if_fails_at_construction_naming_the_fix():
     (kc, {"CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
           "LearningRateScheduler", "PiecewiseConstantDecay", "PolynomialDecay",
           "ReduceLROnPlateau"}),
+    (hf, {"get_constant_schedule", "get_constant_schedule_with_warmup",
+          "get_cosine_schedule_with_warmup", "get_cosine_with_hard_restarts_schedule_with_warmup",
+          "get_cosine_with_min_lr_schedule_with_warmup",
+          "get_cosine_with_min_lr_schedule_with_warmup_lr_rate", "get_inverse_sqrt_schedule",
+          "get_linear_schedule_with_warmup", "get_polynomial_decay_schedule_with_warmup",
+          "get_reduce_on_plateau_schedule", "get_scheduler", "get_wsd_schedule"}),
+    (timm, {"CosineLRScheduler", "MultiStepLRScheduler", "PolyLRScheduler", "StepLRScheduler",
+            "TanhLRScheduler", "WSDLRScheduler", "create_scheduler_v2"}),
 ])
 def test_compat_modules_expose_only_their_api(module, api):
   assert set(module.__all__) == api

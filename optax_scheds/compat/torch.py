@@ -409,7 +409,10 @@ def CosineAnnealingLR(lr: jax.typing.ArrayLike, T_max: int,
   # Both halves are `constant + cosine_decay`, one kind: join stacks them.
   down = eta_min + cosine_decay(lr - eta_min, t_max)
   up = lr + cosine_decay(eta_min - lr, t_max)
-  return _Torch(cycle(join([down, up], [t_max]), 2 * t_max), lr, name=fn)
+  wave = join([down, up], [t_max])
+  if 2 * t_max - 1 > np.iinfo(int_dtype()).max:  # no second period within the step range
+    return _Torch(wave, lr, name=fn)
+  return _Torch(cycle(wave, 2 * t_max), lr, name=fn)
 
 
 def CosineAnnealingWarmRestarts(lr: jax.typing.ArrayLike, T_0: int, T_mult: int = 1,
