@@ -326,7 +326,7 @@ def _check_decay_t(fn: str, name: str, decay_t, shown=None) -> float | int:
   d = _check_concrete_number(fn, name, decay_t,
                              "positive (timm divides by it)", lambda v: v > 0)
   if d.is_integer():
-    return int(d)
+    return _checks.check_steps(fn, name, int(d), minimum=1)
   if _stair_fraction(d, int(np.iinfo(int_dtype()).max)) is None:
     _checks.fail(fn, name, "a whole number or a simple fraction such as 2.5 or 2.4 "
                  "(its stairs are placed with exact integer arithmetic)",
