@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench lint docs clean
+.PHONY: demo test bench bench-quick lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed
 	KERAS_BACKEND=jax $(BIN)/python -m pytest
 
+# The whole benchmark suite (several minutes): tables on stdout, JSON and
+# PNGs under benchmarks/results/. bench-quick is the smoke run that
+# tests/test_benchmarks.py also runs inside `make test`.
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/bench_join.py
+	$(BIN)/python benchmarks/bench.py
+
+bench-quick: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/bench.py --quick
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check optax_scheds tests benchmarks docs conftest.py
