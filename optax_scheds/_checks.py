@@ -5,6 +5,7 @@ Traced values (inside jit or vmap) skip value checks; their types are checked.
 """
 
 import inspect
+import math
 import numbers
 
 import jax
@@ -15,6 +16,10 @@ from optax_scheds._base import Callable_, Schedule, host_array
 
 def is_concrete(x) -> bool:
   """Whether ``x`` holds known values (not a tracer inside jit/vmap)."""
+  if type(x) in (int, float):
+    return True
+  if type(x) is tuple and all(type(v) in (int, float) for v in x):
+    return True
   return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
 
 
@@ -37,6 +42,16 @@ def check_value(fn: str, name: str, x, *, allow_none: bool = False,
   """
   if x is None and allow_none:
     return None
+  if type(x) in (float, int):  # the common case, checked without NumPy
+    x = float(x)
+    if x != x:
+      fail(fn, name, "a number, not NaN", x)
+    if not allow_inf and (x == math.inf or x == -math.inf):
+      fail(fn, name, "finite", x)
+    if (low is not None and (x <= low if low_open else x < low)) or (
+        high is not None and x > high):
+      fail(fn, name, constraint, x)
+    return x
   if isinstance(x, bool) or not (
       isinstance(x, numbers.Real)
       or (_is_array(x) and np.issubdtype(x.dtype, np.number)
@@ -100,6 +115,8 @@ def check_schedule(fn: str, name: str, x) -> Schedule:
 def check_steps(fn: str, name: str, x, *, minimum: int = 0):
   """A whole number of steps >= ``minimum``; integral floats such as 1e5 are
   accepted as the integer they denote."""
+  if type(x) is int and minimum <= x <= _largest_step():  # the common case, fast
+    return x
   if isinstance(x, bool):
     fail(fn, name, "an integer number of steps", x, TypeError)
   if isinstance(x, (numbers.Integral, np.integer)):
@@ -115,10 +132,14 @@ def check_steps(fn: str, name: str, x, *, minimum: int = 0):
   if is_concrete(x) and np.any(np.asarray(x) < minimum):
     constraint = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
     fail(fn, name, constraint, x)
-  limit = np.iinfo(jax.dtypes.canonicalize_dtype(np.int64)).max
+  limit = _largest_step()
   if is_concrete(x) and np.any(np.asarray(x) > limit):
     fail(fn, name, f"at most {limit} (the largest step; enable jax_enable_x64 for more)", x)
   return x
+
+
+def _largest_step() -> int:
+  return 2**63 - 1 if jax.config.jax_enable_x64 else 2**31 - 1
 
 
 def check_static_int(fn: str, name: str, x, *, minimum: int = 0) -> int:
@@ -149,7 +170,14 @@ def check_boundaries(fn: str, name: str, boundaries) -> np.ndarray | jax.Array:
     if np.ndim(boundaries) != 1:
       fail(fn, name, "a 1-D sequence", boundaries)
     boundaries = np.asarray(boundaries).tolist()
-  items = [check_steps(fn, name, b) for b in boundaries]
+  if all(type(b) is int for b in boundaries):  # plain ints: checked at once
+    items = np.asarray(boundaries, dtype=object)
+    if len(items) and (items.min() < 0 or items.max() > _largest_step()):
+      for b in boundaries:
+        check_steps(fn, name, b)  # reports the first bad one
+    items = list(boundaries)
+  else:
+    items = [check_steps(fn, name, b) for b in boundaries]
   if not is_concrete(items):
     return jax.numpy.stack([jax.numpy.asarray(b) for b in items])
   if any(b <= a for a, b in zip(items, items[1:])):

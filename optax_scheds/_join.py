@@ -26,7 +26,15 @@ from optax_scheds._base import (
 
 def _kind(schedule: Schedule):
   leaves, treedef = jax.tree.flatten(schedule)
-  return treedef, tuple((np.shape(x), np.result_type(x).kind) for x in leaves)
+  return treedef, tuple(_leaf_kind(x) for x in leaves)
+
+
+def _leaf_kind(x):
+  if type(x) is float:  # the common case, without NumPy
+    return (), "f"
+  if type(x) is int:
+    return (), "i"
+  return np.shape(x), np.result_type(x).kind
 
 
 def _stack(xs):
@@ -147,9 +155,11 @@ def join(
     return pieces[0]
   kinds: dict = {}
   group_of, index_in_group = [], []
+  order: dict = {}
   for piece in pieces:
-    members = kinds.setdefault(_kind(piece), [])
-    group_of.append(list(kinds).index(_kind(piece)))
+    kind = _kind(piece)
+    members = kinds.setdefault(kind, [])
+    group_of.append(order.setdefault(kind, len(order)))
     index_in_group.append(len(members))
     members.append(piece)
   groups = tuple(
