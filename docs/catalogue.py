@@ -25,6 +25,8 @@ NOT_SCHEDULES = {
     "osch.PlateauTransformation", "osch.ReduceOnPlateauState",
     "tc.ReduceLROnPlateau", "kc.ReduceLROnPlateau",
     "hf.get_reduce_on_plateau_schedule", "hf.get_scheduler", "timm.create_scheduler_v2",
+    "osch.to_config", "osch.from_config", "osch.to_text", "osch.parse", "osch.plot",
+    "osch.preview", "osch.lr_range_test", "osch.LRRangeTestResult",
 }
 
 # The modules whose public names are catalogued, and the prefix used for them.

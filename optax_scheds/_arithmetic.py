@@ -9,6 +9,7 @@ import numpy as np
 from optax_scheds import _checks
 from optax_scheds._base import Schedule, schedule_class, static_field
 from optax_scheds._primitives import Constant
+from optax_scheds._registry import constructor
 
 _OPS = {
     "add": jnp.add,
@@ -18,7 +19,7 @@ _OPS = {
     "minimum": jnp.minimum,
     "maximum": jnp.maximum,
 }
-_SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
+SYMBOLS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
 
 
 @schedule_class
@@ -30,9 +31,9 @@ class Arithmetic(Schedule):
   def _value(self, i, f):
     return _OPS[self.op](self.left._value(i, f), self.right._value(i, f))
 
-  def __repr__(self):
-    if self.op in _SYMBOLS:
-      return f"({self.left!r} {_SYMBOLS[self.op]} {self.right!r})"
+  def _structural_repr(self):
+    if self.op in SYMBOLS:
+      return f"({self.left!r} {SYMBOLS[self.op]} {self.right!r})"
     return f"{self.op}({self.left!r}, {self.right!r})"
 
 
@@ -66,6 +67,7 @@ def _pair(fn, a, b):
   return Arithmetic(fn, x, y)
 
 
+@constructor
 def minimum(a, b) -> Schedule:
   r"""Pointwise minimum of two schedules (or a schedule and a number).
 
@@ -90,6 +92,7 @@ def minimum(a, b) -> Schedule:
   return _pair("minimum", a, b)
 
 
+@constructor
 def maximum(a, b) -> Schedule:
   r"""Pointwise maximum of two schedules (or a schedule and a number).
 
@@ -114,6 +117,7 @@ def maximum(a, b) -> Schedule:
   return _pair("maximum", a, b)
 
 
+@constructor
 def clip(schedule, min_value=None, max_value=None) -> Schedule:
   r"""Clips a schedule's values to ``[min_value, max_value]``.
 

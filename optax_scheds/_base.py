@@ -15,6 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optax_scheds import _registry
+from optax_scheds._registry import constructor
+
 __all__ = ["Schedule", "as_schedule", "float_dtype", "int_dtype"]
 
 
@@ -244,6 +247,14 @@ class Schedule:
     raise NotImplementedError
 
   def __repr__(self) -> str:
+    # The text form of the call that built the schedule (abbreviated), else the
+    # node's own fields.
+    from optax_scheds import _text
+
+    text = _text.short_text(self) if _registry.call_of(self) is not None else None
+    return self._structural_repr() if text is None else text
+
+  def _structural_repr(self) -> str:
     args = ", ".join(
         f"{fld.name}={_short(getattr(self, fld.name))}"
         for fld in dataclasses.fields(self)  # type: ignore[arg-type]
@@ -255,8 +266,11 @@ class Schedule:
   def _binary(self, op, other, reverse=False):
     from optax_scheds import _arithmetic
 
-    return _arithmetic.binary(op, other, self) if reverse else \
-        _arithmetic.binary(op, self, other)
+    left, right = (other, self) if reverse else (self, other)
+    out = _arithmetic.binary(op, left, right)
+    if out is NotImplemented:
+      return out
+    return _registry.record(out, _arithmetic.SYMBOLS[op], (left, right))
 
   def __add__(self, other):
     return self._binary("add", other)
@@ -283,7 +297,9 @@ class Schedule:
     return self._binary("divide", other, reverse=True)
 
   def __neg__(self):
-    return self._binary("multiply", -1.0)
+    from optax_scheds import _arithmetic
+
+    return _registry.record(_arithmetic.binary("multiply", self, -1.0), "neg", (self,))
 
 
 def _evaluate(schedule: Schedule, step) -> jax.Array:
@@ -334,10 +350,11 @@ class Callable_(Schedule):
     out = as_float(self.fn(step))
     return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, i.shape))
 
-  def __repr__(self):
+  def _structural_repr(self):
     return f"as_schedule({_short(self.fn)})"
 
 
+@constructor
 def as_schedule(fn_or_value) -> Schedule:
   """Turn a schedule, a plain callable or a number into a :class:`Schedule`.
 

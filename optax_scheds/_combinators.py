@@ -24,6 +24,7 @@ from optax_scheds._base import (
     schedule_class,
     static_field,
 )
+from optax_scheds._registry import constructor
 
 
 @schedule_class
@@ -51,6 +52,7 @@ class Warmup(Schedule):
     return jnp.where(i >= steps, after, ramp)
 
 
+@constructor
 def warmup(
     schedule: Schedule,
     warmup_steps: int,
@@ -129,6 +131,7 @@ class Delay(Schedule):
     return self.schedule._value(jnp.maximum(d, 0), f)
 
 
+@constructor
 def delay(schedule: Schedule, delay_steps: int) -> Schedule:
   r"""Holds ``schedule(0)`` for ``delay_steps`` steps, then runs ``schedule``.
 
@@ -172,6 +175,7 @@ class Stretch(Schedule):
     return self.schedule._value(unit, frac)
 
 
+@constructor
 def stretch(schedule: Schedule, steps_per_unit: int, staircase: bool = False) -> Schedule:
   r"""Runs ``schedule`` in units of ``steps_per_unit`` steps (e.g. epochs).
 
@@ -308,6 +312,7 @@ def _power_of_cycle(d, k, value):
   return jnp.where(hidden, jnp.ones_like(d), d ** jnp.where(hidden, jnp.ones_like(kf), kf))
 
 
+@constructor
 def cycle(
     schedule: Schedule,
     cycle_steps: int,
@@ -407,6 +412,7 @@ class Cooldown(Schedule):
     return jnp.where(d < 0, before, jnp.where(d >= steps, end, anneal))
 
 
+@constructor
 def cooldown(
     schedule: Schedule,
     start_step: int,
@@ -511,6 +517,7 @@ class KDecay(Schedule):
     return self.schedule._value(inner_i, inner_f)
 
 
+@constructor
 def k_decay(schedule: Schedule, decay_steps: int, k: jax.typing.ArrayLike) -> Schedule:
   r"""k-decay: runs ``schedule`` on the warped clock :math:`T (t/T)^k` until ``T``.
 

@@ -27,8 +27,10 @@ from optax_scheds._primitives import (
     exponential_decay_args,
     piecewise_interpolate,
 )
+from optax_scheds._registry import constructor
 
 
+@constructor
 def warmup_constant(
     init_value: jax.typing.ArrayLike,
     peak_value: jax.typing.ArrayLike,
@@ -74,6 +76,7 @@ def _ratio(end_value, peak_value):
   return jnp.where(peak == 0, jnp.zeros_like(safe), end_value / safe)
 
 
+@constructor
 def warmup_cosine_decay(
     init_value: jax.typing.ArrayLike,
     peak_value: jax.typing.ArrayLike,
@@ -148,6 +151,7 @@ def _warmup_cosine_decay(fn, name, init_value, peak_value, warmup_steps, decay_s
   return Warmup(decay, warmup_steps, init_value, "linear")
 
 
+@constructor
 def warmup_exponential_decay(
     init_value: jax.typing.ArrayLike,
     peak_value: jax.typing.ArrayLike,
@@ -225,6 +229,7 @@ def _pct(fn, name, x):
   return x
 
 
+@constructor
 def linear_onecycle(
     transition_steps: int,
     peak_value: jax.typing.ArrayLike,
@@ -278,6 +283,7 @@ def linear_onecycle(
   })
 
 
+@constructor
 def cosine_onecycle(
     transition_steps: int,
     peak_value: jax.typing.ArrayLike,
@@ -327,6 +333,7 @@ def cosine_onecycle(
   })
 
 
+@constructor
 def sgdr(cosine_kwargs: Iterable[dict]) -> Schedule:
   r"""SGD with warm restarts: :func:`warmup_cosine_decay` cycles, joined.
 
@@ -394,6 +401,7 @@ _COSINE_REQUIRED = ("init_value", "peak_value", "warmup_steps", "decay_steps")
 _COSINE_OPTIONAL = ("end_value", "exponent")
 
 
+@constructor
 def wsd(
     peak_value: jax.typing.ArrayLike,
     warmup_steps: int,
@@ -468,6 +476,7 @@ def wsd(
                   decay_shape)
 
 
+@constructor
 def inverse_sqrt(
     peak_value: jax.typing.ArrayLike,
     warmup_steps: int,
@@ -519,6 +528,7 @@ def inverse_sqrt(
   return Warmup(InverseSqrt(peak_value, timescale), warmup_steps, init_value, "linear")
 
 
+@constructor
 def tri_stage(
     peak_value: jax.typing.ArrayLike,
     warmup_steps: int,
@@ -590,6 +600,7 @@ def tri_stage(
   return join([*pieces, decay], ends)
 
 
+@constructor
 def cyclic(
     base_value: jax.typing.ArrayLike,
     max_value: jax.typing.ArrayLike,

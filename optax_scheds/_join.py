@@ -22,6 +22,7 @@ from optax_scheds._base import (
     locate,
     schedule_class,
 )
+from optax_scheds._registry import constructor
 
 
 def _kind(schedule: Schedule):
@@ -87,7 +88,7 @@ class Join(Schedule):
         for g, r in zip(np.asarray(self.group_of), np.asarray(self.index_in_group))
     ]
 
-  def __repr__(self):
+  def _structural_repr(self):
     # Bounded for any number of pieces: JAX calls repr when jitting a schedule,
     # and unstacking 100_000 pieces into text would cost seconds.
     n = np.shape(self.starts)[0]
@@ -102,6 +103,7 @@ class Join(Schedule):
 REPR_PIECES = 8  # joins with more pieces show a summary in their repr
 
 
+@constructor
 def join(
     schedules: Sequence[Schedule | Callable],
     boundaries: Sequence[int] | jax.typing.ArrayLike,

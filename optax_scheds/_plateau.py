@@ -17,8 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from optax_scheds import _checks
+from optax_scheds import _checks, _registry
 from optax_scheds._base import Schedule, as_schedule, float_dtype
+from optax_scheds._registry import constructor
 
 
 class ReduceOnPlateauState(NamedTuple):
@@ -118,6 +119,12 @@ class PlateauTransformation(optax.GradientTransformationExtraArgs):
   multiplies the updates by the resulting scale. ``observe(opt_state, value)``
   feeds a metric outside the update (e.g. a validation loss once per epoch).
   """
+
+  def __repr__(self) -> str:
+    from optax_scheds import _text
+
+    text = _text.short_text(self) if _registry.call_of(self) is not None else None
+    return text or f"{type(self).__name__}(...)"
 
   def observe(self, opt_state, value):
     """Observes ``value`` in this transformation's state inside ``opt_state``.
@@ -296,6 +303,7 @@ def _check_tolerance(fn, name, x):
   return x
 
 
+@constructor
 def reduce_on_plateau(
     factor: float = 0.1,
     patience: int = 10,

@@ -26,6 +26,7 @@ from optax_scheds._base import (
     schedule_class,
     static_field,
 )
+from optax_scheds._registry import constructor
 
 
 @schedule_class
@@ -37,6 +38,7 @@ class Constant(Schedule):
     return jnp.broadcast_to(v, jnp.broadcast_shapes(v.shape, i.shape))
 
 
+@constructor
 def constant(value: jax.typing.ArrayLike) -> Schedule:
   """A schedule that always returns ``value``.
 
@@ -81,6 +83,7 @@ class Polynomial(Schedule):
     return (init - end) * safe_pow(frac, as_float(self.power)) + end
 
 
+@constructor
 def polynomial(
     init_value: jax.typing.ArrayLike,
     end_value: jax.typing.ArrayLike,
@@ -132,6 +135,7 @@ def polynomial(
   )
 
 
+@constructor
 def linear(
     init_value: jax.typing.ArrayLike,
     end_value: jax.typing.ArrayLike,
@@ -193,6 +197,7 @@ class CosineDecay(Schedule):
     return as_float(self.init_value) * decayed
 
 
+@constructor
 def cosine_decay(
     init_value: jax.typing.ArrayLike,
     decay_steps: int,
@@ -270,6 +275,7 @@ class ExponentialDecay(Schedule):
     return jnp.where(clipped, end, value)
 
 
+@constructor
 def exponential_decay(
     init_value: jax.typing.ArrayLike,
     transition_steps: int,
@@ -388,6 +394,7 @@ class PiecewiseConstant(Schedule):
     return out
 
 
+@constructor
 def piecewise_constant(
     init_value: jax.typing.ArrayLike,
     boundaries_and_scales: dict[int, float] | None = None,
@@ -447,6 +454,7 @@ class PiecewiseInterpolate(Schedule):
     return jnp.where(j >= n, values[n], inside)
 
 
+@constructor
 def piecewise_interpolate(
     interpolate_type: str,
     init_value: jax.typing.ArrayLike,
@@ -500,6 +508,7 @@ class Table(Schedule):
     return values[jnp.minimum(i, values.shape[0] - 1)]
 
 
+@constructor
 def table(values) -> Schedule:
   r"""Looks the value up in a table: ``values[t]``, holding the last entry.
 
@@ -553,6 +562,7 @@ class Rex(Schedule):
     return end + (init - end) * (1 - z) / (1 - z / 2)
 
 
+@constructor
 def rex(
     init_value: jax.typing.ArrayLike,
     decay_steps: int,
@@ -612,6 +622,7 @@ class TanhDecay(Schedule):
     return end + 0.5 * (init - end) * (1 - jnp.tanh(a * (1 - x) + b * x))
 
 
+@constructor
 def tanh_decay(
     init_value: jax.typing.ArrayLike,
     decay_steps: int,
@@ -687,6 +698,7 @@ class Noam(Schedule):
     return as_float(self.factor) * jax.lax.rsqrt(as_float(self.d_model)) * rate
 
 
+@constructor
 def noam(
     d_model: jax.typing.ArrayLike,
     warmup_steps: int,

@@ -49,6 +49,7 @@ from optax_scheds._primitives import (
   polynomial,
   table,
 )
+from optax_scheds._registry import constructor
 
 __all__ = [
     "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
@@ -72,6 +73,7 @@ def _check_bool(fn: str, name: str, x) -> bool:
   return x
 
 
+@constructor
 def ExponentialDecay(
     initial_learning_rate: jax.typing.ArrayLike,
     decay_steps: int,
@@ -126,6 +128,7 @@ def ExponentialDecay(
   )
 
 
+@constructor
 def PiecewiseConstantDecay(
     boundaries: Sequence[int],
     values: Sequence[jax.typing.ArrayLike],
@@ -212,13 +215,14 @@ class _CyclicPolynomial(Schedule):
     init, end = as_float(self.init_value), as_float(self.end_value)
     return (init - end) * frac ** as_float(self.power) + end
 
-  def __repr__(self):
+  def _structural_repr(self):
     return (f"keras.PolynomialDecay(initial_learning_rate={_short(self.init_value)}, "
             f"decay_steps={_short(self.decay_steps)}, "
             f"end_learning_rate={_short(self.end_value)}, power={_short(self.power)}, "
             "cycle=True)")
 
 
+@constructor
 def PolynomialDecay(
     initial_learning_rate: jax.typing.ArrayLike,
     decay_steps: int,
@@ -297,12 +301,13 @@ class _InverseTime(Schedule):
       p = p + (rest if f is None else rest + f) / as_float(steps)
     return as_float(self.init_value) / (1 + as_float(self.decay_rate) * p)
 
-  def __repr__(self):
+  def _structural_repr(self):
     return (f"keras.InverseTimeDecay(initial_learning_rate={_short(self.init_value)}, "
             f"decay_steps={_short(self.decay_steps)}, "
             f"decay_rate={_short(self.decay_rate)}, staircase={self.staircase})")
 
 
+@constructor
 def InverseTimeDecay(
     initial_learning_rate: jax.typing.ArrayLike,
     decay_steps: int,
@@ -352,6 +357,7 @@ def InverseTimeDecay(
   )
 
 
+@constructor
 def CosineDecay(
     initial_learning_rate: jax.typing.ArrayLike,
     decay_steps: int,
@@ -429,6 +435,7 @@ def _check_t_mul(fn: str, t_mul) -> float:
   return float(t_mul)
 
 
+@constructor
 def CosineDecayRestarts(
     initial_learning_rate: jax.typing.ArrayLike,
     first_decay_steps: int,
@@ -523,6 +530,7 @@ def _as_lr(fn: str, epoch: int, out) -> float:
   return lr
 
 
+@constructor
 def LearningRateScheduler(
     schedule: Callable,
     initial_learning_rate: float,
@@ -644,6 +652,7 @@ def _keras_auto_mode(monitor: str) -> str | None:
   return {"up": "max", "down": "min"}.get(_KERAS_METRIC_DIRECTIONS.get(metric, ""))
 
 
+@constructor
 def ReduceLROnPlateau(
     initial_learning_rate: float,
     factor: float = 0.1,

@@ -58,6 +58,7 @@ from optax_scheds._primitives import (
   polynomial,
   tanh_decay,
 )
+from optax_scheds._registry import constructor
 
 __all__ = [
     "CosineLRScheduler", "MultiStepLRScheduler", "PolyLRScheduler", "StepLRScheduler",
@@ -430,6 +431,7 @@ def _cycle_args(fn, names, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limi
           warmup_prefix)
 
 
+@constructor
 def CosineLRScheduler(
     lr: jax.typing.ArrayLike,
     t_initial: int,
@@ -536,6 +538,7 @@ def CosineLRScheduler(
   return _with_warmup(lr, warmup_t, warmup_lr_init, warmup_prefix, after)
 
 
+@constructor
 def TanhLRScheduler(
     lr: jax.typing.ArrayLike,
     t_initial: int,
@@ -624,6 +627,7 @@ def TanhLRScheduler(
                       ramp_to_after=not warmup_prefix)
 
 
+@constructor
 def PolyLRScheduler(
     lr: jax.typing.ArrayLike,
     t_initial: int,
@@ -711,6 +715,7 @@ def _warmup_args(fn, names, warmup_t, warmup_lr_init, warmup_prefix):
           _check_bool(fn, "warmup_prefix", warmup_prefix))
 
 
+@constructor
 def StepLRScheduler(
     lr: jax.typing.ArrayLike,
     decay_t: float,
@@ -780,6 +785,7 @@ def StepLRScheduler(
                       _step(lr, decay_t, decay_rate))
 
 
+@constructor
 def MultiStepLRScheduler(
     lr: jax.typing.ArrayLike,
     decay_t: Sequence[float],
@@ -884,6 +890,7 @@ def _wsd_args(fn, names, t_initial, decay_t, stable_fn, stable_timescale, stable
   return (t_initial, decay_t, stable_timescale, stable_power, decay_power, decay_ratio)
 
 
+@constructor
 def WSDLRScheduler(
     lr: jax.typing.ArrayLike,
     t_initial: int,

@@ -57,6 +57,7 @@ from optax_scheds._primitives import (
   polynomial,
   table,
 )
+from optax_scheds._registry import constructor
 
 __all__ = [
     "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
@@ -89,7 +90,7 @@ class _Torch(Schedule):
   def _value(self, i, f):
     return self.schedule._value(i, f)
 
-  def __repr__(self):
+  def _structural_repr(self):
     return f"{self.name}({self.schedule!r})"
 
 
@@ -121,6 +122,7 @@ def _geometric(gamma, steps, staircase: bool) -> Schedule:
   return exponential_decay(1.0, steps, gamma, staircase=staircase)
 
 
+@constructor
 def StepLR(lr: jax.typing.ArrayLike, step_size: int, gamma: jax.typing.ArrayLike = 0.1
            ) -> Schedule:
   r"""PyTorch's ``StepLR``: multiply the lr by ``gamma`` every ``step_size`` steps.
@@ -157,6 +159,7 @@ def StepLR(lr: jax.typing.ArrayLike, step_size: int, gamma: jax.typing.ArrayLike
   return _chainable(fn, lr, _geometric(gamma, step_size, staircase=True))
 
 
+@constructor
 def MultiStepLR(lr: jax.typing.ArrayLike, milestones: Sequence[int],
                 gamma: jax.typing.ArrayLike = 0.1) -> Schedule:
   r"""PyTorch's ``MultiStepLR``: multiply the lr by ``gamma`` at each milestone.
@@ -200,6 +203,7 @@ def MultiStepLR(lr: jax.typing.ArrayLike, milestones: Sequence[int],
   return _chainable(fn, lr, factor)
 
 
+@constructor
 def ConstantLR(lr: jax.typing.ArrayLike, factor: jax.typing.ArrayLike = 1.0 / 3,
                total_iters: int = 5) -> Schedule:
   r"""PyTorch's ``ConstantLR``: ``lr * factor`` for ``total_iters`` steps, then ``lr``.
@@ -243,6 +247,7 @@ def ConstantLR(lr: jax.typing.ArrayLike, factor: jax.typing.ArrayLike = 1.0 / 3,
   return _chainable(fn, lr, join([constant(factor), constant(1.0)], [total_iters]))
 
 
+@constructor
 def LinearLR(lr: jax.typing.ArrayLike, start_factor: jax.typing.ArrayLike = 1.0 / 3,
              end_factor: jax.typing.ArrayLike = 1.0, total_iters: int = 5) -> Schedule:
   r"""PyTorch's ``LinearLR``: the factor moves linearly from ``start_factor`` to ``end_factor``.
@@ -289,6 +294,7 @@ def LinearLR(lr: jax.typing.ArrayLike, start_factor: jax.typing.ArrayLike = 1.0 
   return _chainable(fn, lr, linear(start_factor, end_factor, total_iters))
 
 
+@constructor
 def ExponentialLR(lr: jax.typing.ArrayLike, gamma: jax.typing.ArrayLike) -> Schedule:
   r"""PyTorch's ``ExponentialLR``: multiply the lr by ``gamma`` every step.
 
@@ -323,6 +329,7 @@ def ExponentialLR(lr: jax.typing.ArrayLike, gamma: jax.typing.ArrayLike) -> Sche
   return _chainable(fn, lr, _geometric(gamma, 1, staircase=False))
 
 
+@constructor
 def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
                  power: jax.typing.ArrayLike = 1.0) -> Schedule:
   r"""PyTorch's ``PolynomialLR``: polynomial decay to 0 over ``total_iters`` steps.
@@ -364,6 +371,7 @@ def PolynomialLR(lr: jax.typing.ArrayLike, total_iters: int = 5,
   return _chainable(fn, lr, polynomial(1.0, 0.0, power, total_iters))
 
 
+@constructor
 def CosineAnnealingLR(lr: jax.typing.ArrayLike, T_max: int,
                       eta_min: jax.typing.ArrayLike = 0.0) -> Schedule:
   r"""PyTorch's ``CosineAnnealingLR``: cosine from ``lr`` to ``eta_min`` over ``T_max`` steps.
@@ -415,6 +423,7 @@ def CosineAnnealingLR(lr: jax.typing.ArrayLike, T_max: int,
   return _Torch(cycle(wave, 2 * t_max), lr, name=fn)
 
 
+@constructor
 def CosineAnnealingWarmRestarts(lr: jax.typing.ArrayLike, T_0: int, T_mult: int = 1,
                                 eta_min: jax.typing.ArrayLike = 0.0) -> Schedule:
   r"""PyTorch's ``CosineAnnealingWarmRestarts``: cosine cycles of growing length (SGDR).
@@ -472,6 +481,7 @@ def CosineAnnealingWarmRestarts(lr: jax.typing.ArrayLike, T_0: int, T_mult: int 
   return _Torch(cycle(one, t_0, length_mul=t_mult), lr, name=fn)
 
 
+@constructor
 def LambdaLR(lr: jax.typing.ArrayLike, lr_lambda: Callable) -> Schedule:
   r"""PyTorch's ``LambdaLR``: the base lr times ``lr_lambda(step)``.
 
@@ -537,6 +547,7 @@ def _traceable_lambda(fn: str, lr_lambda) -> Schedule:
   return factor
 
 
+@constructor
 def MultiplicativeLR(lr: jax.typing.ArrayLike, lr_lambda: Callable,
                      total_steps: int) -> Schedule:
   r"""PyTorch's ``MultiplicativeLR``: the lr times ``lr_lambda(k)`` at every step.
@@ -631,6 +642,7 @@ def _cyclic(fn, base, peak, step_size_up, step_size_down, mode, gamma, scale_fn,
   return cyclic_wave(base, peak, up, down, mode, gamma, scale)
 
 
+@constructor
 def CyclicLR(base_lr: jax.typing.ArrayLike, max_lr: jax.typing.ArrayLike,
              step_size_up: int = 2000, step_size_down: int | None = None,
              mode: str = "triangular", gamma: jax.typing.ArrayLike = 1.0,
@@ -702,6 +714,7 @@ def CyclicLR(base_lr: jax.typing.ArrayLike, max_lr: jax.typing.ArrayLike,
   return _Torch(sched, base_lr, name=fn)
 
 
+@constructor
 def CyclicMomentum(base_momentum: jax.typing.ArrayLike = 0.8,
                    max_momentum: jax.typing.ArrayLike = 0.9, step_size_up: int = 2000,
                    step_size_down: int | None = None, mode: str = "triangular",
@@ -828,6 +841,7 @@ def _positive(fn, name, x):
   return _check_number(fn, name, x, low=0.0, low_open=True, constraint="positive")
 
 
+@constructor
 def OneCycleLR(max_lr: jax.typing.ArrayLike, total_steps: int | None = None,
                epochs: int | None = None, steps_per_epoch: int | None = None,
                pct_start: float = 0.3, anneal_strategy: str = "cos",
@@ -906,6 +920,7 @@ def OneCycleLR(max_lr: jax.typing.ArrayLike, total_steps: int | None = None,
   return _Torch(_Phases(_stack(values), ends, anneal_strategy), initial, name=fn)
 
 
+@constructor
 def OneCycleMomentum(total_steps: int | None = None, epochs: int | None = None,
                      steps_per_epoch: int | None = None, pct_start: float = 0.3,
                      anneal_strategy: str = "cos",
@@ -990,6 +1005,7 @@ def _checks_repr(x):
   return repr(float(x)) if np.ndim(x) == 0 else repr(np.asarray(x).tolist())
 
 
+@constructor
 def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> Schedule:
   r"""PyTorch's ``SequentialLR``: each scheduler in turn, restarted at its milestone.
 
@@ -1060,6 +1076,7 @@ def SequentialLR(schedulers: Sequence[Schedule], milestones: Sequence[int]) -> S
   return _Torch(join([c.schedule for c in children], bounds), lr, name=fn)
 
 
+@constructor
 def ChainedScheduler(schedulers: Sequence[Schedule]) -> Schedule:
   r"""PyTorch's ``ChainedScheduler``: all schedulers at once, their factors multiplied.
 
@@ -1114,6 +1131,7 @@ def ChainedScheduler(schedulers: Sequence[Schedule]) -> Schedule:
   return _chainable(fn, lr, factor)
 
 
+@constructor
 def ReduceLROnPlateau(
     lr: float,
     mode: str = "min",

@@ -37,6 +37,7 @@ from optax_scheds._composites import inverse_sqrt, warmup_constant, wsd
 from optax_scheds._join import join
 from optax_scheds._plateau import PlateauTransformation
 from optax_scheds._primitives import constant, cosine_decay, linear, polynomial
+from optax_scheds._registry import constructor
 from optax_scheds.compat.torch import ReduceLROnPlateau
 
 __all__ = [
@@ -164,7 +165,7 @@ class _CosineWave(Schedule):
       out = jnp.where(i >= self.length - self.offset, jnp.zeros_like(out), out)
     return out
 
-  def __repr__(self):
+  def _structural_repr(self):
     return (f"_CosineWave(value={_short(self.value)}, min_rate={_short(self.min_rate)}, "
             f"num_cycles={self.num_cycles!r}, length={self.length}, offset={self.offset}, "
             f"hard={self.hard})")
@@ -186,6 +187,7 @@ def _wave(lr, rate, num_cycles: float, length: int) -> Schedule:
 # ------------------------------------------------------------------ schedules
 
 
+@constructor
 def get_constant_schedule(lr: jax.typing.ArrayLike) -> Schedule:
   r"""HF's ``get_constant_schedule``: the optimizer's lr at every step.
 
@@ -212,6 +214,7 @@ def get_constant_schedule(lr: jax.typing.ArrayLike) -> Schedule:
   return constant(_check_lr("get_constant_schedule", lr))
 
 
+@constructor
 def get_constant_schedule_with_warmup(lr: jax.typing.ArrayLike,
                                       num_warmup_steps: int) -> Schedule:
   r"""HF's ``get_constant_schedule_with_warmup``: linear warmup from 0, then constant.
@@ -244,6 +247,7 @@ def get_constant_schedule_with_warmup(lr: jax.typing.ArrayLike,
   return warmup_constant(0.0, lr, w)
 
 
+@constructor
 def get_linear_schedule_with_warmup(lr: jax.typing.ArrayLike, num_warmup_steps: int,
                                     num_training_steps: int) -> Schedule:
   r"""HF's ``get_linear_schedule_with_warmup``: linear warmup, then linear decay to 0.
@@ -288,6 +292,7 @@ def get_linear_schedule_with_warmup(lr: jax.typing.ArrayLike, num_warmup_steps: 
   return join([linear(0.0, lr, w), constant(0.0)], [w])
 
 
+@constructor
 def get_cosine_schedule_with_warmup(lr: jax.typing.ArrayLike, num_warmup_steps: int,
                                     num_training_steps: int,
                                     num_cycles: float = 0.5) -> Schedule:
@@ -344,6 +349,7 @@ def get_cosine_schedule_with_warmup(lr: jax.typing.ArrayLike, num_warmup_steps: 
   return warmup(_wave(lr, 0.0, n, max(1, t - w)), w)
 
 
+@constructor
 def get_cosine_with_hard_restarts_schedule_with_warmup(
     lr: jax.typing.ArrayLike, num_warmup_steps: int, num_training_steps: int,
     num_cycles: int = 1) -> Schedule:
@@ -404,6 +410,7 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
   return warmup(_CosineWave(lr, 0.0, n, length, hard=True), w)
 
 
+@constructor
 def get_polynomial_decay_schedule_with_warmup(
     lr: jax.typing.ArrayLike, num_warmup_steps: int, num_training_steps: int,
     lr_end: jax.typing.ArrayLike = 1e-7, power: jax.typing.ArrayLike = 1.0) -> Schedule:
@@ -477,6 +484,7 @@ def get_polynomial_decay_schedule_with_warmup(
   return join([decay, constant(lr_end)], [t + 1])
 
 
+@constructor
 def get_inverse_sqrt_schedule(lr: jax.typing.ArrayLike, num_warmup_steps: int,
                               timescale: int | None = None) -> Schedule:
   r"""HF's ``get_inverse_sqrt_schedule``: linear warmup, then inverse square root.
@@ -520,6 +528,7 @@ def get_inverse_sqrt_schedule(lr: jax.typing.ArrayLike, num_warmup_steps: int,
   return inverse_sqrt(lr, w, timescale)
 
 
+@constructor
 def get_cosine_with_min_lr_schedule_with_warmup(
     lr: jax.typing.ArrayLike, num_warmup_steps: int, num_training_steps: int,
     num_cycles: float = 0.5, *, min_lr: jax.typing.ArrayLike | None = None,
@@ -578,6 +587,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
   return warmup(_wave(lr, rate, n, max(1, t - w)), w)
 
 
+@constructor
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     lr: jax.typing.ArrayLike, num_warmup_steps: int, num_training_steps: int,
     num_cycles: float = 0.5, *, min_lr: jax.typing.ArrayLike | None = None,
@@ -650,6 +660,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
 _WSD_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
+@constructor
 def get_wsd_schedule(
     lr: jax.typing.ArrayLike, num_warmup_steps: int, num_decay_steps: int,
     num_training_steps: int | None = None, num_stable_steps: int | None = None,
@@ -774,6 +785,7 @@ def get_wsd_schedule(
   return join([p for _, p in kept], [b for b, _ in kept[1:]])
 
 
+@constructor
 def get_reduce_on_plateau_schedule(lr: float, **kwargs) -> PlateauTransformation:
   r"""HF's ``get_reduce_on_plateau_schedule``: PyTorch's ``ReduceLROnPlateau``.
 
