@@ -23,11 +23,15 @@ from optax_scheds._composites import warmup_constant as warmup_constant
 from optax_scheds._composites import warmup_cosine_decay as warmup_cosine_decay
 from optax_scheds._composites import warmup_exponential_decay as warmup_exponential_decay
 from optax_scheds._composites import wsd as wsd
+from optax_scheds._config import from_config as from_config
+from optax_scheds._config import to_config as to_config
 from optax_scheds._join import join as join
 from optax_scheds._plateau import PlateauTransformation as PlateauTransformation
 from optax_scheds._plateau import ReduceOnPlateauState as ReduceOnPlateauState
 from optax_scheds._plateau import learning_rate as learning_rate
 from optax_scheds._plateau import reduce_on_plateau as reduce_on_plateau
+from optax_scheds._plot import plot as plot
+from optax_scheds._plot import preview as preview
 from optax_scheds._primitives import constant as constant
 from optax_scheds._primitives import cosine_decay as cosine_decay
 from optax_scheds._primitives import exponential_decay as exponential_decay
@@ -39,6 +43,10 @@ from optax_scheds._primitives import polynomial as polynomial
 from optax_scheds._primitives import rex as rex
 from optax_scheds._primitives import table as table
 from optax_scheds._primitives import tanh_decay as tanh_decay
+from optax_scheds._range_test import LRRangeTestResult as LRRangeTestResult
+from optax_scheds._range_test import lr_range_test as lr_range_test
+from optax_scheds._text import parse as parse
+from optax_scheds._text import to_text as to_text
 
 try:
   __version__ = importlib.metadata.version("optax_scheds")
