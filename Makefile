@@ -21,7 +21,7 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 # needs torchvision, whose registry builds are CUDA builds, so timm comes
 # without its dependencies and the tests load only timm/scheduler/*.py.
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,docs]'
 	$(PIP) --no-deps timm==1.0.31
 	touch $@
 
@@ -43,10 +43,13 @@ bench-quick: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check optax_scheds tests benchmarks docs conftest.py
 
-# Regenerates the figures and the schedule catalogue (docs/schedules.md).
+# Regenerates the figures and the schedule catalogue (docs/schedules.md), then
+# builds the site into site/ (mkdocs.yml); --strict turns every warning into an
+# error. tests/test_docs_site.py runs the same build inside `make test`.
 docs: $(VENV)/.test-installed
 	$(BIN)/python docs/plots.py
 	$(BIN)/python docs/catalogue.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache .hypothesis
