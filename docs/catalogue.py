@@ -36,6 +36,8 @@ MODULES = {
     "kc": "optax_scheds.compat.keras",
     "hf": "optax_scheds.compat.transformers",
     "timm": "optax_scheds.compat.timm",
+    "t5x": "optax_scheds.compat.t5x",
+    "bv": "optax_scheds.compat.big_vision",
 }
 
 # name -> (section, example expression, steps to draw, what it matches).
@@ -209,6 +211,15 @@ EXAMPLES = {
                              100, "timm PolyLRScheduler"),
     "timm.WSDLRScheduler": ("timm", "timm.WSDLRScheduler(1.0, 80, 25, warmup_t=10)", 100,
                             "timm WSDLRScheduler"),
+    # t5x and big_vision.
+    "t5x.create_learning_rate_scheduler": (
+        "t5x", "t5x.create_learning_rate_scheduler('constant * linear_warmup * rsqrt_decay', "
+        "0.5, warmup_steps=10)", 100, "t5x utils.create_learning_rate_scheduler"),
+    "bv.create_learning_rate_schedule": (
+        "big_vision", "bv.create_learning_rate_schedule(90, decay_type='rsqrt', "
+        "warmup_steps=10, timescale=10, cooldown_steps=20)", 100,
+        "big_vision utils.create_learning_rate_schedule (cooldown held at 0 past "
+        "total_steps)"),
 }
 
 
@@ -285,6 +296,8 @@ IMPORTS = {
     "kc": "from optax_scheds.compat import keras as kc",
     "hf": "from optax_scheds.compat import transformers as hf",
     "timm": "from optax_scheds.compat import timm",
+    "t5x": "from optax_scheds.compat import t5x",
+    "bv": "from optax_scheds.compat import big_vision as bv",
 }
 
 

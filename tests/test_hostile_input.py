@@ -48,17 +48,21 @@ def _example_call(name):
   bound = inspect.signature(fn).bind(*map(value, call.args),
                                      **{k.arg: value(k.value) for k in call.keywords})
   bound.apply_defaults()
-  return attr, fn, bound.arguments
+  arguments = {}
+  for param, v in bound.arguments.items():  # a **kw parameter's entries, one by one
+    kind = bound.signature.parameters[param].kind
+    arguments.update(v if kind is inspect.Parameter.VAR_KEYWORD else {param: v})
+  return attr, fn, arguments
 
 
 @pytest.mark.parametrize("name", sorted(catalogue.EXAMPLES))
 def test_hostile_arguments_raise_naming_the_call_or_build_a_sane_schedule(name):
   attr, fn, arguments = _example_call(name)
   params = inspect.signature(fn).parameters
+  names = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+  names += [n for n in arguments if n not in params]  # the example's **kw entries
   problems = []
-  for param, p in params.items():
-    if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-      continue
+  for param in names:
     for bad in HOSTILE:
       try:
         with warnings.catch_warnings():
