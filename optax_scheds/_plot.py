@@ -756,7 +756,7 @@ def preview(schedule, num_steps: int, width: int = 72, height: int = 12) -> str:
 # summary
 
 
-def summary(schedule, num_steps: int, at=()) -> str:
+def summary(schedule, num_steps: int, at=(), width: int = 72, height: int = 12) -> str:
   """:func:`preview` of ``schedule`` followed by its key values, for the CLI.
 
   The values, with 6 significant digits: at step 0, the peak and the first
@@ -770,6 +770,8 @@ def summary(schedule, num_steps: int, at=()) -> str:
     num_steps: the last step, ``> 0``.
     at: more steps to show the value at (any steps, not only up to
       ``num_steps``).
+    width: the preview's width, as for :func:`preview`.
+    height: the preview's height, as for :func:`preview`.
 
   Returns:
     The preview's lines, then one ``name: value`` line per value.
@@ -811,4 +813,4 @@ def summary(schedule, num_steps: int, at=()) -> str:
           *((f"value at step {s}", _fmt(v)) for s, v in zip(at, at_keys[2:]))]
   pad = max(len(name) for name, _ in rows) + 2
   text = "\n".join(f"{name + ':':<{pad}}{value}" for name, value in rows)
-  return preview(schedule, num_steps) + "\n" + text
+  return preview(schedule, num_steps, width, height) + "\n" + text

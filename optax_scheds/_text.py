@@ -25,7 +25,15 @@ def _render(x, where: str, limit: int | None, depth: int = 0) -> tuple[str, int]
   if depth > _config.MAX_DEPTH:
     raise _config.Unserializable(f"{where} is nested more than {_config.MAX_DEPTH} levels "
                                  "deep")
-  x = _config.plain(x, where)
+  try:
+    x = _config.plain(x, where)
+  except _config.Unserializable:
+    if limit is None:
+      raise
+    # `repr` still shows what it cannot write down.
+    if hasattr(x, "_structural_repr"):
+      return x._structural_repr(), _ATOM
+    return getattr(x, "__qualname__", f"<{type(x).__name__}>"), _ATOM
 
   def sub(v, w):
     return _render(v, w, limit, depth + 1)
