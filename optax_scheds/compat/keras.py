@@ -54,7 +54,7 @@ from optax_scheds._registry import constructor
 __all__ = [
     "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
     "LearningRateScheduler", "PiecewiseConstantDecay", "PolynomialDecay",
-    "ReduceLROnPlateau",
+    "ReduceLROnPlateau", "to_keras",
 ]
 
 
@@ -536,6 +536,7 @@ def LearningRateScheduler(
     initial_learning_rate: float,
     steps_per_epoch: int,
     num_epochs: int,
+    verbose: int = 0,
 ) -> Schedule:
   r"""Keras' ``LearningRateScheduler`` callback as a per-step schedule.
 
@@ -570,6 +571,13 @@ def LearningRateScheduler(
       epoch, passed to the first call.
     steps_per_epoch: optimizer steps per epoch, ``> 0``.
     num_epochs: number of epochs to tabulate, ``> 0``.
+    verbose: Keras' ``0`` (quiet) or ``1`` (print the rate each epoch), an
+      integer ``>= 0``, accepted so Keras calls port unchanged. A schedule cannot print from
+      inside a jitted step; print Keras' line in the epoch loop instead, with
+      the rate the epoch's first update uses, ``osch.learning_rate(s,
+      opt_state)`` (before that update):
+      ``print(f"Epoch {epoch + 1:05d}: LearningRateScheduler setting learning
+      rate to {float(lr)}.")`` (docs/migration-keras.md shows the loop).
 
   Returns:
     A :class:`~optax_scheds.Schedule`.
@@ -604,6 +612,10 @@ def LearningRateScheduler(
                  "a concrete scalar (it is passed to the Python schedule)", lr, TypeError)
   steps_per_epoch = _checks.check_steps(fn, "steps_per_epoch", steps_per_epoch, minimum=1)
   num_epochs = _checks.check_static_int(fn, "num_epochs", num_epochs, minimum=1)
+  if isinstance(verbose, bool) or not isinstance(verbose, numbers.Integral):
+    _checks.fail(fn, "verbose", "an integer (0 or 1)", verbose, TypeError)
+  if verbose < 0:
+    _checks.fail(fn, "verbose", "0 or 1", verbose)  # printed by the user's loop, not here
   lr = float(lr)
   lrs = []
   for epoch in range(num_epochs):
@@ -806,3 +818,147 @@ def ReduceLROnPlateau(
       fn, owner, observe, init, accumulation_size=accumulation_size, axis_name=axis_name,
       value_in_update=value_in_update)
 
+
+
+# The Keras class behind `to_keras`, built (and registered with Keras) on first
+# use: this module must import without Keras installed.
+_KERAS_SCHEDULE_CLASS = None
+
+
+def _scalar_schedule(fn: str, schedule: Schedule) -> Schedule:
+  """``schedule``, if it gives one learning rate per step (a scalar)."""
+  shape = jax.eval_shape(schedule, jax.ShapeDtypeStruct((), int_dtype())).shape
+  if shape != ():
+    raise ValueError(f"`{fn}(schedule=...)` must give one learning rate per step (a "
+                     f"scalar), got schedule={_short(schedule)}, whose value has shape "
+                     f"{shape}. Index the array parameter, or vmap over it.")
+  return schedule
+
+
+def _keras_lr(schedule: Schedule, step):
+  """``schedule(step)`` as Keras' optimizer wants it: a float32 backend tensor."""
+  import keras
+
+  if isinstance(step, keras.Variable):
+    step = step.value  # inside a JAX train step: the traced iteration count
+  if keras.backend.backend() == "jax":
+    return schedule(step).astype(jnp.float32)
+  try:
+    host = keras.ops.convert_to_numpy(step)
+  except Exception as e:  # symbolic tensors (tf.function, torch.compile) cannot be read
+    raise TypeError(
+        f"`to_keras(...)` schedules are evaluated with JAX: under the "
+        f"{keras.backend.backend()} backend they need a concrete step, got the traced "
+        f"step={step!r}. Use the JAX backend (KERAS_BACKEND=jax), where the schedule is "
+        "traced into the train step, or run the train step eagerly "
+        "(model.compile(..., jit_compile=False) or run_eagerly=True).") from e
+  return keras.ops.convert_to_tensor(np.asarray(schedule(host), np.float32))
+
+
+def _keras_schedule_class() -> type:
+  global _KERAS_SCHEDULE_CLASS
+  if _KERAS_SCHEDULE_CLASS is not None:
+    return _KERAS_SCHEDULE_CLASS
+  try:
+    import keras
+  except ImportError as e:
+    raise ImportError("`to_keras` needs Keras 3 (`pip install keras`).") from e
+  if int(keras.__version__.split(".")[0]) < 3:
+    raise ImportError(f"`to_keras` needs Keras 3, got Keras {keras.__version__}.")
+
+  from optax_scheds import _config
+
+  @keras.saving.register_keras_serializable(package="optax_scheds")
+  class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """An optax_scheds schedule as a Keras ``LearningRateSchedule``; build it with
+    :func:`optax_scheds.compat.keras.to_keras`."""
+
+    def __init__(self, schedule: Schedule):
+      self.schedule = schedule
+
+    def __call__(self, step):
+      return _keras_lr(self.schedule, step)
+
+    def get_config(self) -> dict:
+      try:
+        return {"schedule": _config.to_config(self.schedule)}
+      except ValueError as e:
+        raise ValueError(f"This `to_keras(schedule=...)` learning rate has no Keras config "
+                         f"(Keras needs one to save or clone the optimizer): {e}") from None
+
+    @classmethod
+    def from_config(cls, config: dict):
+      if not isinstance(config, dict) or set(config) != {"schedule"}:
+        raise ValueError('`to_keras(...).from_config(config=...)` must be {"schedule": '
+                         f"<an optax_scheds config>}}, got config={config!r}.")
+      return cls(_config.from_config(config["schedule"]))
+
+    def __repr__(self) -> str:
+      return f"to_keras({self.schedule!r})"
+
+  LearningRateSchedule.__module__ = __name__
+  LearningRateSchedule.__qualname__ = "LearningRateSchedule"
+  _KERAS_SCHEDULE_CLASS = LearningRateSchedule
+  return LearningRateSchedule
+
+
+def to_keras(schedule: Schedule | Callable) -> Any:
+  r"""A Keras 3 ``LearningRateSchedule`` that follows ``schedule`` step for step.
+
+  .. math:: \mathrm{lr}_k = \mathrm{schedule}(k)
+
+  Keras calls a learning-rate schedule with ``optimizer.iterations``: ``k = 0``
+  for the first update, incremented after each. That is the step origin of
+  every optax_scheds schedule (and of optax's ``count``), so
+  ``keras.optimizers.SGD(learning_rate=to_keras(s))`` (or any Keras optimizer)
+  uses ``s(k)`` for its ``(k+1)``-th update, under ``model.fit`` as in a
+  custom loop. Any schedule works: composed, a compat port such as
+  ``compat.torch.OneCycleLR``, or ``osch.as_schedule(fn)``.
+
+  Under the JAX backend the schedule is traced into Keras' jitted train step
+  (the step arrives as an int32 tracer, int64 with ``jax_enable_x64``). Under
+  the TensorFlow or PyTorch backend it is evaluated with JAX on the concrete
+  step, which needs an eager train step (``jit_compile=False``); a traced step
+  raises a ``TypeError`` naming the fix. The result is a float32 tensor.
+
+  ``get_config()`` is ``{"schedule": osch.to_config(schedule)}`` (JSON types),
+  and ``from_config`` rebuilds it with :func:`optax_scheds.from_config`, so
+  ``keras.optimizers.schedules.serialize`` / ``deserialize``, the
+  optimizer's ``get_config`` / ``from_config`` and ``model.save`` /
+  ``keras.saving.load_model`` round-trip it bit for bit. The class is
+  registered with Keras as ``"optax_scheds>LearningRateSchedule"`` on the
+  first call of ``to_keras``: in a new process, call ``to_keras`` once before
+  loading a saved model (or pass ``custom_objects={
+  "optax_scheds>LearningRateSchedule": type(to_keras(s))}``). A schedule
+  without a config (``osch.as_schedule(fn)``, ``compat.torch.LambdaLR``)
+  still trains; only ``get_config`` (hence saving) raises.
+
+  Args:
+    schedule: a :class:`~optax_scheds.Schedule`, or a callable ``step ->
+      value`` traceable with ``jnp`` (wrapped with ``osch.as_schedule``). It
+      must give one learning rate (a scalar) per step.
+
+  Returns:
+    A ``keras.optimizers.schedules.LearningRateSchedule``; its ``schedule``
+    attribute is the native schedule.
+
+  Raises:
+    TypeError: for anything but a schedule or a one-argument callable.
+    ValueError: for a schedule whose value is not a scalar; from
+      ``get_config()``, for a schedule that has no config.
+    ImportError: if Keras 3 is not installed.
+
+  Examples:
+    >>> import keras
+    >>> import optax_scheds as osch
+    >>> from optax_scheds.compat import keras as kc
+    >>> lr = kc.to_keras(osch.warmup(osch.cosine_decay(0.1, 90), 10))
+    >>> optimizer = keras.optimizers.SGD(learning_rate=lr)
+    >>> print(f"{float(lr(0)):.3f} {float(lr(10)):.3f} {float(lr(55)):.3f}")
+    0.000 0.100 0.050
+    >>> lr.get_config()["schedule"]["name"]
+    'warmup'
+  """
+  fn = "to_keras"
+  schedule = _scalar_schedule(fn, _checks.check_schedule(fn, "schedule", schedule))
+  return _keras_schedule_class()(schedule)

@@ -63,7 +63,7 @@ __all__ = [
     "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
     "CyclicLR", "CyclicMomentum", "ExponentialLR", "LambdaLR", "LinearLR", "MultiStepLR",
     "MultiplicativeLR", "OneCycleLR", "OneCycleMomentum", "PolynomialLR", "ReduceLROnPlateau",
-    "SequentialLR", "StepLR",
+    "SequentialLR", "StepLR", "to_torch",
 ]
 
 
@@ -1270,3 +1270,215 @@ def ReduceLROnPlateau(
   return plateau_transformation(
       fn, owner, observe, lambda: init_state(mode), accumulation_size=accumulation_size,
       axis_name=axis_name, value_in_update=value_in_update)
+
+
+# The PyTorch class behind `to_torch`, built on first use: this module must
+# import without PyTorch installed.
+_TORCH_SCHEDULER_CLASS = None
+
+
+def _scalar_schedule(fn: str, schedule: Schedule) -> Schedule:
+  """``schedule``, if it gives one learning rate per step (a scalar)."""
+  shape = jax.eval_shape(schedule, jax.ShapeDtypeStruct((), int_dtype())).shape
+  if shape != ():
+    raise ValueError(f"`{fn}(schedule=...)` must give one learning rate per step (a "
+                     f"scalar), got schedule={_short(schedule)}, whose value has shape "
+                     f"{shape}. Index the array parameter, or give one schedule per "
+                     "param group.")
+  return schedule
+
+
+def _config_json(schedule: Schedule) -> str | None:
+  """The schedule's config as canonical JSON, or None if it has none."""
+  import json
+
+  from optax_scheds import _config
+
+  try:
+    return json.dumps(_config.to_config(schedule), sort_keys=True, allow_nan=False)
+  except ValueError:
+    return None
+
+
+def _config_shown(config: str) -> str:
+  """A saved config JSON as the text form of its schedule, where it reads back."""
+  import json
+
+  from optax_scheds import _config, _text
+
+  try:
+    return _text.to_text(_config.from_config(json.loads(config)))
+  except (TypeError, ValueError):
+    return config
+
+
+def _torch_scheduler_class() -> type:
+  global _TORCH_SCHEDULER_CLASS
+  if _TORCH_SCHEDULER_CLASS is not None:
+    return _TORCH_SCHEDULER_CLASS
+  import torch
+
+  def set_lr(group: dict, lr: float):
+    if isinstance(group["lr"], torch.Tensor):  # a tensor lr (capturable optimizers)
+      group["lr"].fill_(lr)
+    else:
+      group["lr"] = lr
+
+  def lr_list(optimizer) -> list:
+    return [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+            for g in optimizer.param_groups]
+
+  class LRScheduler(torch.optim.lr_scheduler.LRScheduler):
+    """optax_scheds schedules as a PyTorch scheduler; build it with
+    :func:`optax_scheds.compat.torch.to_torch`."""
+
+    def __init__(self, schedules: list[Schedule], optimizer):
+      self._schedules = list(schedules)
+      self._configs = None  # JSON per group, written on the first state_dict()
+      for group, lr in zip(optimizer.param_groups, self._lrs(0), strict=True):
+        group["initial_lr"] = lr
+      super().__init__(optimizer)  # steps to last_epoch = 0: lr = schedule(0)
+
+    def _lrs(self, step: int) -> list[float]:
+      return [float(s(step)) for s in self._schedules]
+
+    @property
+    def schedules(self) -> list[Schedule]:
+      """The native schedule of each param group."""
+      return list(self._schedules)
+
+    def get_lr(self) -> list[float]:
+      return self._lrs(self.last_epoch)
+
+    _get_closed_form_lr = get_lr  # the deprecated step(epoch) is closed form too
+
+    def _schedule_configs(self) -> list:
+      if self._configs is None:
+        self._configs = [_config_json(s) for s in self._schedules]
+      return self._configs
+
+    def state_dict(self) -> dict[str, Any]:
+      """The step count and lrs, and each group's schedule config as a JSON string
+      (None without one), for ``load_state_dict`` to check against; no schedule
+      objects, so ``torch.load(weights_only=True)`` reads it."""
+      return {"last_epoch": self.last_epoch, "_step_count": self._step_count,
+              "base_lrs": list(self.base_lrs), "_last_lr": list(self._last_lr),
+              "schedule_configs": list(self._schedule_configs())}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+      """Resume at the saved step: ``last_epoch`` and every group's lr
+      (``schedule(last_epoch)``), on the schedules given to ``to_torch``."""
+      where = "`to_torch(...).load_state_dict(state_dict=...)`"
+      if not isinstance(state_dict, dict) or not {"last_epoch", "schedule_configs"} <= set(
+          state_dict):
+        raise ValueError(f"{where} must be a dict from a to_torch scheduler's state_dict(), "
+                         f"got state_dict={state_dict!r}.")
+      saved, configs = state_dict["schedule_configs"], self._schedule_configs()
+      if len(saved) != len(configs):
+        raise ValueError(f"{where} holds {len(saved)} param groups' schedules, but this "
+                         f"optimizer has {len(configs)} param groups.")
+      for g, (old, new) in enumerate(zip(saved, configs, strict=True)):
+        if old is not None and new is not None and old != new:
+          raise ValueError(
+              f"{where} was saved with another schedule for param group {g}: saved "
+              f"{_config_shown(old)}, now {_config_shown(new)}. Pass to_torch the "
+              "schedule the checkpoint was trained with.")
+      self.last_epoch = int(state_dict["last_epoch"])
+      self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
+      if "base_lrs" in state_dict:
+        self.base_lrs = list(state_dict["base_lrs"])
+      for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        set_lr(group, lr)
+      self._last_lr = lr_list(self.optimizer)
+
+    def __repr__(self) -> str:
+      schedules = self._schedules
+      shown = repr(schedules[0]) if len(set(map(id, schedules))) == 1 else repr(schedules)
+      return f"to_torch({shown}, last_epoch={self.last_epoch})"
+
+  LRScheduler.__module__ = __name__
+  LRScheduler.__qualname__ = "LRScheduler"
+  _TORCH_SCHEDULER_CLASS = LRScheduler
+  return LRScheduler
+
+
+def to_torch(schedule: Schedule | Callable | Sequence[Schedule | Callable], optimizer) -> Any:
+  r"""A PyTorch ``LRScheduler`` that sets ``optimizer``'s lr to ``schedule(k)``.
+
+  .. math:: \mathrm{lr}_g \text{ after } k \text{ calls of } \texttt{step()} =
+    \mathrm{schedule}_g(k)
+
+  The convention of this module's ports, inverted: ``s(0)`` is the lr right
+  after construction (PyTorch's ``last_epoch == 0``), so in the usual loop
+  (``optimizer.step(); scheduler.step()``) the ``(k+1)``-th optimizer step
+  uses ``s(k)``, the lr optax uses at ``count == k``. One schedule drives every
+  param group; a list gives one schedule per group. Each ``step()`` evaluates
+  the schedules eagerly with JAX on the Python integer ``last_epoch`` (each
+  kind of schedule compiles once) and writes ``float(s(k))`` (the float32
+  value) into ``param_groups[g]["lr"]`` (a tensor lr is filled in place);
+  ``get_last_lr()`` reports the same.
+
+  Construction writes ``s(0)`` into each group's ``"lr"`` and
+  ``"initial_lr"``. ``state_dict()`` holds only Python numbers, lists and
+  strings (``last_epoch``, ``_step_count``, ``base_lrs``, ``_last_lr`` and
+  each group's schedule config as a JSON string, or None for a schedule
+  without a config), so ``torch.save`` / ``torch.load(weights_only=True)``
+  round-trip it. The schedules themselves are not saved: build the scheduler
+  with the same schedules, then ``load_state_dict`` restores the step and sets
+  every group's lr to ``s(last_epoch)``; it raises if a saved config differs
+  from the schedule's (not checked where either has no config).
+
+  Quirks: this scheduler is absolute (it ignores what other schedulers do to
+  the lr), so chaining it with other PyTorch schedulers (``ChainedScheduler``,
+  two schedulers on one optimizer) is not supported; compose the schedules
+  natively instead (``tc.ChainedScheduler``, ``tc.SequentialLR``,
+  ``osch.join``, arithmetic). Steps past ``2**31 - 1`` need
+  ``jax_enable_x64``.
+
+  Args:
+    schedule: a :class:`~optax_scheds.Schedule` (or a callable ``step ->
+      value`` traceable with ``jnp``) for every param group, or a list of them,
+      one per param group. Each gives one lr (a scalar) per step.
+    optimizer: a ``torch.optim.Optimizer``.
+
+  Returns:
+    A ``torch.optim.lr_scheduler.LRScheduler``; its ``schedules`` attribute
+    lists the native schedule of each param group.
+
+  Raises:
+    TypeError: for a ``schedule`` that is not a schedule or one-argument
+      callable, or an ``optimizer`` that is not a ``torch.optim.Optimizer``.
+    ValueError: for a list whose length is not the number of param groups, or
+      a schedule whose value is not a scalar; from ``load_state_dict``, for a
+      state of another number of groups or saved with another schedule.
+
+  Examples:
+    >>> import torch
+    >>> import optax_scheds as osch
+    >>> from optax_scheds.compat import torch as tc
+    >>> model = torch.nn.Linear(2, 1)
+    >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    >>> scheduler = tc.to_torch(osch.warmup(osch.cosine_decay(0.1, 90), 10), optimizer)
+    >>> lrs = []
+    >>> for _ in range(56):
+    ...   lrs.append(optimizer.param_groups[0]["lr"])
+    ...   optimizer.step()
+    ...   scheduler.step()
+    >>> print(f"{lrs[0]:.3f} {lrs[10]:.3f} {lrs[55]:.3f}")
+    0.000 0.100 0.050
+  """
+  fn = "to_torch"
+  many = isinstance(schedule, list) or type(schedule) is tuple  # not a NamedTuple transform
+  schedules = [_scalar_schedule(fn, _checks.check_schedule(fn, "schedule", s))
+               for s in (schedule if many else [schedule])]
+  try:
+    import torch
+  except ImportError as e:
+    raise ImportError("`to_torch` needs PyTorch (`pip install torch`).") from e
+  if not isinstance(optimizer, torch.optim.Optimizer):
+    _checks.fail(fn, "optimizer", "a torch.optim.Optimizer", optimizer, TypeError)
+  groups = len(optimizer.param_groups)
+  if many and len(schedules) != groups:
+    _checks.fail(fn, "schedule", f"one schedule, or a list of {groups} (one per param "
+                 f"group), not {len(schedules)}", schedule)
+  return _torch_scheduler_class()(schedules if many else schedules * groups, optimizer)
