@@ -26,7 +26,7 @@ NOT_SCHEDULES = {
     "tc.ReduceLROnPlateau", "kc.ReduceLROnPlateau",
     "hf.get_reduce_on_plateau_schedule", "hf.get_scheduler", "timm.create_scheduler_v2",
     "osch.to_config", "osch.from_config", "osch.to_text", "osch.parse", "osch.plot",
-    "osch.preview", "osch.lr_range_test", "osch.LRRangeTestResult",
+    "osch.preview", "osch.lr_range_test", "osch.LRRangeTestResult", "kc.to_keras", "tc.to_torch",
 }
 
 # The modules whose public names are catalogued, and the prefix used for them.
@@ -105,6 +105,8 @@ EXAMPLES = {
                    100, "SGDR restarts (torch CosineAnnealingWarmRestarts, Keras restarts)"),
     "osch.delay": ("Combinators", "osch.delay(osch.linear(1.0, 0.0, 50), 30)", 100,
                    "holds the first value, then runs the schedule"),
+    "osch.advance": ("Combinators", "osch.advance(osch.warmup_cosine_decay(0.0, 1.0, 20, 150), 50)",
+                     100, "starts mid-schedule: resumes a PyTorch last_epoch / Keras iterations"),
     "osch.stretch": ("Combinators",
                      "osch.stretch(osch.linear(1.0, 0.0, 10), 10, staircase=True)", 100,
                      "per-epoch schedules run per step"),

@@ -7,6 +7,7 @@ from optax_scheds._arithmetic import maximum as maximum
 from optax_scheds._arithmetic import minimum as minimum
 from optax_scheds._base import Schedule as Schedule
 from optax_scheds._base import as_schedule as as_schedule
+from optax_scheds._combinators import advance as advance
 from optax_scheds._combinators import cooldown as cooldown
 from optax_scheds._combinators import cycle as cycle
 from optax_scheds._combinators import delay as delay

@@ -261,6 +261,31 @@ class Schedule:
     )
     return f"{type(self).__name__}({args})"
 
+  # Equality and hash by value: the same structure (node types and static
+  # fields) and equal leaves (dtype, shape and values), so a schedule rebuilt
+  # with the same numbers is the same `static_argnums` argument to `jax.jit`.
+  def __eq__(self, other):
+    if not isinstance(other, Schedule):
+      return NotImplemented
+    if self is other:
+      return True
+    mine, theirs = jax.tree.flatten(self), jax.tree.flatten(other)
+    if mine[1] != theirs[1]:
+      return False
+    return all(_leaf_key(a) == _leaf_key(b) for a, b in zip(mine[0], theirs[0]))
+
+  def __hash__(self):
+    cached = self.__dict__.get("_osch_hash")
+    if cached is None:
+      leaves, treedef = jax.tree.flatten(self)
+      cached = hash((treedef, tuple(_leaf_key(x) for x in leaves)))
+      object.__setattr__(self, "_osch_hash", cached)
+    return cached
+
+  def __getstate__(self):
+    # The cached hash may hash strings, which differ between processes.
+    return {k: v for k, v in self.__dict__.items() if k != "_osch_hash"}
+
   # Arithmetic builds `_arithmetic.Arithmetic` nodes; imported lazily since
   # that module subclasses this one.
   def _binary(self, op, other, reverse=False):
@@ -300,6 +325,17 @@ class Schedule:
     from optax_scheds import _arithmetic
 
     return _registry.record(_arithmetic.binary("multiply", self, -1.0), "neg", (self,))
+
+
+def _leaf_key(x):
+  """A hashable value of a leaf: equal for equal dtype, shape and values."""
+  if isinstance(x, jax.core.Tracer):
+    raise TypeError("a schedule with traced leaves (inside jit, vmap or grad) has no value "
+                    "to compare or hash")
+  if type(x) in (int, float, bool):
+    return type(x), x
+  arr = np.asarray(x)
+  return arr.dtype.str, arr.shape, tuple(arr.ravel().tolist())
 
 
 def _evaluate(schedule: Schedule, step) -> jax.Array:

@@ -160,6 +160,54 @@ def delay(schedule: Schedule, delay_steps: int) -> Schedule:
 
 
 @schedule_class
+class Advance(Schedule):
+  schedule: Schedule
+  steps: jax.typing.ArrayLike
+
+  def _value(self, i, f):
+    k = as_int(self.steps)
+    top = jnp.asarray(np.iinfo(i.dtype).max, i.dtype)
+    # Saturates at the largest step instead of wrapping.
+    return self.schedule._value(jnp.where(i > top - k, top, i + k), f)
+
+
+@constructor
+def advance(schedule: Schedule, steps: int) -> Schedule:
+  r"""Starts ``schedule`` ``steps`` steps in: the counterpart of :func:`delay`.
+
+  .. math:: v(t) = s(t + k)
+
+  The way to continue a run mid-schedule with a fresh step counter: a PyTorch
+  scheduler saved at ``last_epoch=k`` (k ``step()`` calls made, next lr
+  ``s(k)``) or a Keras optimizer at ``iterations == k`` (k updates made)
+  continues with ``advance(s, k)``, whose step 0 is ``s(k)``. Steps past the
+  largest step saturate there. ``steps`` is an integer leaf: jittable, and a
+  traced ``steps`` skips the value check.
+
+  Args:
+    schedule: the schedule to advance.
+    steps: the offset ``k``, ``>= 0``.
+
+  Returns:
+    A :class:`~optax_scheds.Schedule`.
+
+  Raises:
+    TypeError: for a non-callable ``schedule`` or non-integer ``steps``.
+    ValueError: for ``steps < 0`` (use :func:`delay` to start later).
+
+  Examples:
+    >>> import optax_scheds as osch
+    >>> s = osch.cosine_decay(1.0, 100)
+    >>> resumed = osch.advance(s, 40)
+    >>> print(f"{resumed(0):.4f} {s(40):.4f} {resumed(10):.4f} {s(50):.4f}")
+    0.6545 0.6545 0.5000 0.5000
+  """
+  fn = "advance"
+  return Advance(_checks.check_schedule(fn, "schedule", schedule),
+                 _checks.check_steps(fn, "steps", steps))
+
+
+@schedule_class
 class Stretch(Schedule):
   schedule: Schedule
   steps_per_unit: jax.typing.ArrayLike

@@ -19,13 +19,14 @@ from optax_scheds import _checks
 from optax_scheds._arithmetic import Arithmetic
 from optax_scheds._base import Schedule, int_dtype
 from optax_scheds._combinators import (
-    Cooldown,
-    Cycle,
-    Delay,
-    KDecay,
-    Stretch,
-    Warmup,
-    _cycle_layout,
+  Advance,
+  Cooldown,
+  Cycle,
+  Delay,
+  KDecay,
+  Stretch,
+  Warmup,
+  _cycle_layout,
 )
 from optax_scheds._join import Join
 from optax_scheds._primitives import Noam
@@ -377,8 +378,10 @@ def _phases_marks(node, h: int) -> dict:
   return _only("boundary", [math.floor(e + 0.5) for e in node.ends[:-1]], h)
 
 
-def _advance_marks(node, h: int) -> dict:
-  n = node.steps  # the inner schedule sees t + n
+def _advance_marks(node: Advance, h: int) -> dict:
+  n = _int(node.steps)  # the inner schedule sees t + n
+  if n is None:
+    return {}
   return _moved(_walk(node.schedule, h + n), lambda s: s - n, h)
 
 
@@ -451,6 +454,7 @@ _NODES = {
     Join: (_join_marks, lambda n: list(n.groups), True),
     Warmup: (_warmup_marks, _one, True),
     Delay: (_delay_marks, _one, False),
+    Advance: (_advance_marks, _one, False),
     Stretch: (_stretch_marks, _one, False),
     Cycle: (_cycle_marks, _one, True),
     Cooldown: (_cooldown_marks, _one, True),
@@ -463,7 +467,6 @@ _NODES = {
 _COMPAT_NODES = {
     ("optax_scheds.compat.torch", "_Torch"): (_inner_marks, _one, False),
     ("optax_scheds.compat.torch", "_Phases"): (_phases_marks, _none, True),
-    ("optax_scheds.compat.timm", "_Advance"): (_advance_marks, _one, False),
     ("optax_scheds.compat.timm", "_TimmCycles"): (_timm_cycles_marks, _none, True),
     ("optax_scheds.compat.timm", "_DecayFactor"): (_decay_factor_marks, _none, True),
     ("optax_scheds.compat.keras", "_CyclicPolynomial"): (_cyclic_polynomial_marks, _none,

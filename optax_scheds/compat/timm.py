@@ -46,7 +46,7 @@ from optax_scheds._base import (
   schedule_class,
   static_field,
 )
-from optax_scheds._combinators import cooldown, k_decay, stretch, warmup
+from optax_scheds._combinators import Advance, cooldown, k_decay, stretch, warmup
 from optax_scheds._composites import inverse_sqrt
 from optax_scheds._join import join
 from optax_scheds._primitives import (
@@ -78,20 +78,6 @@ _MAX_RESTARTS = 2**16
 
 # --------------------------------------------------------------------------
 # Private pieces: only where no native composition gives timm's values.
-
-
-@schedule_class
-class _Advance(Schedule):
-  """``s(t + steps)``: the inverse of ``osch.delay``, so a piece of a join can
-  see timm's raw ``t``. Saturates at the largest step instead of wrapping."""
-
-  schedule: Schedule
-  steps: int = static_field()
-
-  def _value(self, i, f):
-    top = np.iinfo(i.dtype).max
-    j = jnp.where(i > top - self.steps, jnp.asarray(top, i.dtype), i + self.steps)
-    return self.schedule._value(j, f)
 
 
 def _timm_cycle_index(t: int, t_initial: int, cycle_mul: float) -> float:
@@ -347,8 +333,8 @@ def _with_warmup(lr, warmup_t: int, warmup_lr_init, warmup_prefix: bool,
   ``after``'s value at ``warmup_t`` with ``ramp_to_after``, tanh's way)."""
   if warmup_t == 0:
     # The constructor sets the base lr; _get_lr runs from t = 1 on.
-    return join([constant(lr), _Advance(after, 1)], [1])
-  raw = after if warmup_prefix else _Advance(after, warmup_t)
+    return join([constant(lr), Advance(after, 1)], [1])
+  raw = after if warmup_prefix else Advance(after, warmup_t)
   if ramp_to_after:
     return warmup(raw, warmup_t, init_value=warmup_lr_init)
   return join([linear(warmup_lr_init, lr, warmup_t), raw], [warmup_t])
