@@ -18,7 +18,7 @@ import numpy as np
 from optax_scheds import _checks
 from optax_scheds._arithmetic import maximum
 from optax_scheds._base import Schedule, int_dtype
-from optax_scheds._combinators import cycle, delay, warmup
+from optax_scheds._combinators import advance, cycle, delay, warmup
 from optax_scheds._composites import inverse_sqrt
 from optax_scheds._primitives import constant, cosine_decay, exponential_decay, linear
 from optax_scheds._registry import constructor
@@ -158,7 +158,9 @@ def create_learning_rate_scheduler(
     the phase is exact. ``osch.cycle`` and ``osch.sgdr`` give restarts with
     their own warmups.
   * **Step offset.** Steps before ``step_offset`` give the value at the
-    offset (``min_learning_rate`` when there is a warmup).
+    offset (``min_learning_rate`` when there is a warmup). A negative offset
+    starts the schedule ``-step_offset`` steps in (``osch.advance``), as t5x's
+    ``max(0, step - step_offset)`` does.
   * **Errors come at construction.** t5x raises ``Unknown factor`` at the
     first call, and returns NaN or inf where a factor divides by
     ``warmup_steps=0``; both raise ``ValueError`` here.
@@ -176,7 +178,8 @@ def create_learning_rate_scheduler(
       except with ``linear_decay``.
     steps_per_decay: ``> 0`` with ``decay_every``, else ``>= 0``.
     steps_per_cycle: ``> 0`` with ``cosine_decay``, else ``>= 0``.
-    step_offset: ``>= 0``: the step at which the schedule starts.
+    step_offset: the step at which the schedule starts (negative: the
+      schedule starts ``-step_offset`` steps in).
     min_learning_rate: the floor, ``>= 0``.
 
   Returns:
@@ -223,7 +226,8 @@ def create_learning_rate_scheduler(
   rate = _checks.check_non_negative(fn, "decay_factor", decay_factor)
   per_decay = _checks.check_static_int(fn, "steps_per_decay", steps_per_decay)
   per_cycle = _checks.check_static_int(fn, "steps_per_cycle", steps_per_cycle)
-  offset = _checks.check_static_int(fn, "step_offset", step_offset)
+  offset = _checks.check_static_int(fn, "step_offset", step_offset,
+                                    minimum=-int(np.iinfo(int_dtype()).max))
   floor = _checks.check_non_negative(fn, "min_learning_rate", min_learning_rate)
   for name in dict.fromkeys(names):
     if name in _DIVIDE_BY_WARMUP and w == 0:
@@ -269,4 +273,6 @@ def create_learning_rate_scheduler(
   elif not (_checks.is_concrete(scale) and np.ndim(scale) == 0 and scale == 1.0):
     product = scale * product
   out = maximum(product, floor)
+  if offset < 0:  # t5x's max(0, step - offset) with offset < 0 starts -offset steps in
+    return advance(out, -offset)
   return delay(out, offset) if offset else out
