@@ -28,8 +28,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.demo-installed
 	$(BIN)/python -m optax_scheds.demo
 
+# Two workers (the machine's cores); each test file stays on one worker, so a
+# module's fixtures (the docs site build) run once.
 test: $(VENV)/.test-installed
-	KERAS_BACKEND=jax $(BIN)/python -m pytest
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n auto --dist loadfile
 
 # The whole benchmark suite (several minutes): tables on stdout, JSON and
 # PNGs under benchmarks/results/. bench-quick is the smoke run that

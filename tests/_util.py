@@ -1,7 +1,13 @@
 """Helpers shared by the tests."""
 
+import math
+
 import jax
 import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from optax_scheds import _registry
 
 
 def optax_values(fn, steps, actual=None, rtol=2e-6, atol=0.0):
@@ -37,3 +43,54 @@ def both(schedule, steps, eager_samples=48):
   np.testing.assert_allclose(eager, jitted[sample], rtol=4e-6,
                              atol=2e-6 * np.max(np.abs(jitted)))
   return jitted
+
+
+def random_example(catalogue, name, data):
+  """The catalogue's example of ``name`` with random numbers in place of its
+  numbers (floats scaled by 1/4 to 4, those in (0, 1) kept at most 1; integers
+  raised by 0 to 7), rebuilt through
+  the public constructors; examples the constructor refuses are rejected."""
+  spec = _mutate(data, _registry.call_of(catalogue.build(name)))
+  try:
+    return _build(spec)
+  except (ValueError, TypeError):
+    assume(False)  # the random numbers broke a constraint: refused, as it should be
+
+
+def _mutate(data, x):
+  """Random numbers in place of the example's numbers (same types)."""
+  if isinstance(x, _registry.Call):
+    args = tuple(_mutate(data, v) for v in x.args)
+    kwargs = {k: _mutate(data, v) for k, v in x.kwargs.items()}
+    return _registry.CONSTRUCTORS[x.name] if x.name not in _registry.OPERATORS else \
+        _registry.OPERATORS[x.name], args, kwargs
+  if isinstance(x, bool) or x is None or isinstance(x, str):
+    return x
+  if isinstance(x, int):
+    return x + data.draw(st.integers(0, 7))
+  if isinstance(x, float):
+    if not math.isfinite(x):
+      return x
+    # A number in (0, 1) (a rate, factor or fraction) stays at most 1.
+    top = min(4.0, 1.0 / x) if 0.0 < x < 1.0 else 4.0
+    return x * data.draw(st.floats(0.25, top))
+  if isinstance(x, list):
+    return [_mutate(data, v) for v in x]
+  if isinstance(x, tuple):
+    return tuple(_mutate(data, v) for v in x)
+  if isinstance(x, dict):
+    return {k: _mutate(data, v) for k, v in x.items()}
+  return x
+
+
+def _build(spec):
+  if isinstance(spec, tuple) and len(spec) == 3 and callable(spec[0]):
+    fn, args, kwargs = spec
+    return fn(*(_build(a) for a in args), **{k: _build(v) for k, v in kwargs.items()})
+  if isinstance(spec, list):
+    return [_build(v) for v in spec]
+  if isinstance(spec, tuple):
+    return tuple(_build(v) for v in spec)
+  if isinstance(spec, dict):
+    return {k: _build(v) for k, v in spec.items()}
+  return spec

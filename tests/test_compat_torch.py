@@ -637,7 +637,7 @@ _ERRORS = [
      "`SequentialLR(milestones=...)` must be strictly increasing, got milestones=[5, 5]."),
     (lambda: tc.SequentialLR([tc.StepLR(0.1, 3), osch.constant(0.1)], [5]), TypeError,
      "`SequentialLR(schedulers=...)` must hold schedulers from optax_scheds.compat.torch, "
-     "got schedulers[1]=Constant(value=0.1)."),
+     "got schedulers[1]=constant(0.1)."),
     (lambda: tc.SequentialLR([tc.StepLR(0.1, 3), tc.SequentialLR([tc.StepLR(0.1, 3)], [])],
                              [5]), TypeError,
      "`SequentialLR(schedulers=...)` must not hold SequentialLR (PyTorch cannot restart "

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optax_scheds as osch
@@ -26,6 +26,7 @@ from optax_scheds import _registry
 from optax_scheds.compat import keras as kc
 from optax_scheds.compat import torch as tc
 from optax_scheds.compat import transformers as hf
+from tests._util import random_example
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("catalogue", ROOT / "docs" / "catalogue.py")
@@ -97,51 +98,12 @@ def test_config_and_text_round_trip_bit_for_bit(name):
   assert osch.to_config(_json_round_trip(s)) == json.loads(json.dumps(config))
 
 
-def _mutate(data, x):
-  """Random numbers in place of the example's numbers (same types)."""
-  if isinstance(x, _registry.Call):
-    args = tuple(_mutate(data, v) for v in x.args)
-    kwargs = {k: _mutate(data, v) for k, v in x.kwargs.items()}
-    return _registry.CONSTRUCTORS[x.name] if x.name not in _registry.OPERATORS else \
-        _registry.OPERATORS[x.name], args, kwargs
-  if isinstance(x, bool) or x is None or isinstance(x, str):
-    return x
-  if isinstance(x, int):
-    return x + data.draw(st.integers(0, 7))
-  if isinstance(x, float):
-    return x * data.draw(st.floats(0.25, 4.0)) if math.isfinite(x) else x
-  if isinstance(x, list):
-    return [_mutate(data, v) for v in x]
-  if isinstance(x, tuple):
-    return tuple(_mutate(data, v) for v in x)
-  if isinstance(x, dict):
-    return {k: _mutate(data, v) for k, v in x.items()}
-  return x
-
-
-def _build(spec):
-  if isinstance(spec, tuple) and len(spec) == 3 and callable(spec[0]):
-    fn, args, kwargs = spec
-    return fn(*(_build(a) for a in args), **{k: _build(v) for k, v in kwargs.items()})
-  if isinstance(spec, list):
-    return [_build(v) for v in spec]
-  if isinstance(spec, tuple):
-    return tuple(_build(v) for v in spec)
-  if isinstance(spec, dict):
-    return {k: _build(v) for k, v in spec.items()}
-  return spec
-
-
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in REFUSED])
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(data=st.data())
 def test_round_trip_with_random_parameters(name, data):
-  spec = _mutate(data, _registry.call_of(catalogue.build(name)))
-  try:
-    s = _build(spec)
-  except (ValueError, TypeError):
-    assume(False)  # the random numbers broke a constraint: refused, as it should be
+  s = random_example(catalogue, name, data)
   steps = STEPS[::7]
   _same_values(_json_round_trip(s), s, steps)
   _same_values(osch.parse(osch.to_text(s)), s, steps)

@@ -69,7 +69,8 @@ def test_hostile_arguments_raise_naming_the_call_or_build_a_sane_schedule(name):
           warnings.simplefilter("ignore")
           out = np.asarray(fn(**{**arguments, param: bad})(STEPS))
       except (ValueError, TypeError) as e:
-        if f"`{attr}(" not in str(e) or param not in str(e):
+        # Names the call, the parameter and the value it got ("..., got name=...").
+        if f"`{attr}(" not in str(e) or param not in str(e) or " got " not in str(e):
           problems.append(f"{param}={bad!r}: {type(e).__name__}: {e}")
         continue
       except Exception as e:  # noqa: BLE001 - any other error is the finding
