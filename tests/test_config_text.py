@@ -9,7 +9,6 @@ fails when a public constructor is not registered for configs and text.
 import importlib
 import importlib.util
 import json
-import math
 import pathlib
 import re
 
