@@ -434,8 +434,7 @@ _ERRORS = [
 
 
 @pytest.mark.parametrize("kwargs, error, message", _ERRORS,
-                         ids=[f"{next(iter(kw))}={kw[next(iter(kw))]!r}"[:40]
-                              for kw, _, _ in _ERRORS])
+                         ids=[f"{k}-{next(iter(kw))}" for k, (kw, _, _) in enumerate(_ERRORS)])
 def test_bad_arguments_raise_before_any_batch_is_pulled(kwargs, error, message):
   batches = _Counting([np.float32(1.0)], cycle=True)
   arguments = dict(loss_fn=_scripted, params=jnp.zeros(2), batches=batches) | kwargs
