@@ -71,6 +71,8 @@ def main(argv=None):
   plateau = osch.reduce_on_plateau(factor=0.3, patience=3, rtol=1e-2, cooldown=2,
                                    value_in_update=False)
   opt = optax.chain(optax.adamw(schedule, weight_decay=1e-4), plateau)
+  print(f"schedule: {schedule!r}\nplateau:  {plateau!r}")
+  print(osch.preview(schedule, total, width=60, height=6))
 
   params = _init(jax.random.key(args.seed), [64, 128, 64, 10])
   state = opt.init(params)
