@@ -233,19 +233,19 @@ def test_plateau_transformations_round_trip(name):
   r = osch.parse(osch.to_text(p))
   assert osch.to_config(q) == osch.to_config(r) == json.loads(json.dumps(config))
   params = {"w": jnp.ones(3)}
-  metrics = [1.0, 0.9, 0.95, 0.97, 0.99, 0.8, 0.85, 0.9, 0.9, 0.9]
+  metrics = jnp.array([1.0, 0.9, 0.95, 0.97, 0.99, 0.8, 0.85, 0.9, 0.9, 0.9])
   scales = []
   for t in (p, q, r):
-    state = t.init(params)
-    seen = []
-    for v in metrics:
-      if "validation" in name:
-        state = t.observe(state, v)
-        _, state = t.update(params, state, params)
-      else:
-        _, state = t.update(params, state, params, value=v)
-      seen.append(float(osch.learning_rate(1.0, state)))
-    scales.append(seen)
+    def run(t=t):  # the whole sequence in one compiled scan
+      def step(state, v):
+        if "validation" in name:
+          state = t.observe(state, v)
+          _, state = t.update(params, state, params)
+        else:
+          _, state = t.update(params, state, params, value=v)
+        return state, osch.learning_rate(1.0, state)
+      return jax.lax.scan(step, t.init(params), metrics)[1]
+    scales.append(np.asarray(jax.jit(run)()).tolist())
   assert scales[0] == scales[1] == scales[2]
   assert len(set(scales[0])) > 1  # the plateau did cut
 
