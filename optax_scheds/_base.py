@@ -152,7 +152,7 @@ def split_step(step) -> tuple[jax.Array, jax.Array | None, jax.Array | None]:
       step = jnp.where(bad, jnp.zeros((), step.dtype), step)
     if info.min < np.iinfo(idt).min:
       step = jnp.maximum(step, jnp.zeros((), step.dtype))  # below 0: never wrap
-    return jnp.maximum(step.astype(idt), jnp.zeros((), idt)), None, bad
+    return jax.lax.max(step.astype(idt), np.zeros((), idt)), None, bad
   step = step.astype(fdt)
   floor = jnp.floor(step)
   bad = ~(floor < jnp.inf)  # NaN or inf
@@ -183,6 +183,29 @@ def position(d: jax.Array, f: jax.Array | None) -> jax.Array:
   return x if f is None else x + f
 
 
+def select(pred, on_true, on_false) -> jax.Array:
+  """``jnp.where(pred, on_true, on_false)``, staged as one ``lax.select``.
+
+  ``jnp.where`` is a nested jit that adds milliseconds to every fresh compile
+  of a small schedule. Operands of one dtype are broadcast and selected
+  directly (the same program); mixed dtypes go through ``jnp.where``'s
+  promotion.
+  """
+  on_true, on_false = jnp.asarray(on_true), jnp.asarray(on_false)
+  if on_true.dtype != on_false.dtype or on_true.weak_type != on_false.weak_type:
+    return jnp.where(pred, on_true, on_false)
+  shape = jnp.broadcast_shapes(jnp.shape(pred), on_true.shape, on_false.shape)
+  return jax.lax.select(jnp.broadcast_to(pred, shape), jnp.broadcast_to(on_true, shape),
+                        jnp.broadcast_to(on_false, shape))
+
+
+def is_python_number(x, value=None) -> bool:
+  """Whether ``x`` is a Python number (a concrete leaf, never traced nor
+  differentiated), equal to ``value`` if given. Lets a schedule skip work that
+  is an exact identity for that number, at trace time."""
+  return type(x) in (float, int) and (value is None or x == value)
+
+
 def as_float(x) -> jax.Array:
   return jnp.asarray(x).astype(float_dtype())
 
@@ -191,9 +214,17 @@ def as_int(x) -> jax.Array:
   return jnp.asarray(x).astype(int_dtype())
 
 
-def safe_pow(base: jax.Array, exponent: jax.Array) -> jax.Array:
+def safe_pow(base: jax.Array, exponent) -> jax.Array:
   """``base ** exponent`` for ``base >= 0``, ``exponent >= 0`` (``0 ** 0 = 1``),
-  with finite gradients at ``base == 0``, where ``log(base) * 0`` would be NaN."""
+  with finite gradients at ``base == 0``, where ``log(base) * 0`` would be NaN.
+
+  A Python number exponent of 1 (every exponent's default) takes the one
+  select that this computes for it, values and gradients alike, without
+  tracing a power and two more selects.
+  """
+  if is_python_number(exponent, 1):
+    return select(jax.lax.eq(base, np.zeros((), base.dtype)), jnp.zeros_like(base), base)
+  exponent = as_float(exponent)
   zero = base == 0
   out = jnp.where(zero, jnp.ones_like(base), base) ** exponent
   at_zero = jnp.where(exponent == 0, jnp.ones_like(out), jnp.zeros_like(out))
@@ -426,13 +457,19 @@ def as_schedule(fn_or_value) -> Schedule:
                  "number", fn_or_value, TypeError)
 
 
-def clipped_position(d: jax.Array, f: jax.Array | None, steps) -> jax.Array:
+def clipped_position(d: jax.Array, f: jax.Array | None, steps, *,
+                     non_negative: bool = False) -> jax.Array:
   """Float position of offset ``d`` (+ fraction ``f``) clipped to ``[0, steps]``.
 
   The clipping is decided on integers, so it is exact at any step.
+  ``non_negative=True`` says ``d >= 0`` already (a schedule's own ``i``), so
+  only the upper clip is traced.
   """
   steps = as_int(steps)
-  x = jnp.minimum(jnp.maximum(d, 0), steps).astype(float_dtype())  # no nested jit call
+  # lax.max: jnp.maximum is a nested jit, one more to trace in a fresh compile.
+  low = d if non_negative else jax.lax.max(d, np.zeros((), d.dtype))
+  x = jnp.minimum(low, steps).astype(float_dtype())
   if f is None:
     return x
-  return x + jnp.where((d >= 0) & (d < steps), f, jnp.zeros_like(f))
+  inside = d < steps if non_negative else (d >= 0) & (d < steps)
+  return x + jnp.where(inside, f, jnp.zeros_like(f))

@@ -19,9 +19,11 @@ from optax_scheds._base import (
     as_int,
     clipped_position,
     int_dtype,
+    is_python_number,
     locate,
     safe_pow,
     schedule_class,
+    select,
     static_field,
 )
 from optax_scheds._registry import constructor
@@ -36,10 +38,11 @@ class Warmup(Schedule):
 
   def _value(self, i, f):
     steps = as_int(self.warmup_steps)
-    after = self.schedule._value(jnp.maximum(i - steps, 0), f)
+    # lax.max, not jnp.maximum (a nested jit): less to trace in a fresh compile.
+    after = self.schedule._value(jax.lax.max(i - steps, np.zeros((), i.dtype)), f)
     peak = self.schedule._value(jnp.zeros((), i.dtype), None)  # once, not per step
-    safe = jnp.maximum(steps, 1)
-    pct = clipped_position(i, f, safe) / as_float(safe)
+    safe = jax.lax.max(steps, np.ones((), steps.dtype))
+    pct = clipped_position(i, f, safe, non_negative=True) / as_float(safe)
     init = as_float(self.init_value)
     if self.ramp == "linear":
       ramp = (init - peak) * (1 - pct) + peak  # optax.linear_schedule's form
@@ -49,7 +52,7 @@ class Warmup(Schedule):
       ramp = peak + (init - peak) * jnp.sqrt(1 - pct)
     else:
       ramp = init * (peak / init) ** pct
-    return jnp.where(i >= steps, after, ramp)
+    return select(i >= steps, after, ramp)
 
 
 @constructor
@@ -315,7 +318,12 @@ class Cycle(Schedule):
 
   def _value(self, i, f):
     if self.length_mul == 1:
-      k = i // self.cycle_steps
+      if self.cycle_steps <= np.iinfo(i.dtype).max:
+        # i >= 0 (never negative) and cycle_steps >= 1: truncating division is
+        # the floor division, without jnp's sign fix-up for negative operands.
+        k = jax.lax.div(i, np.asarray(self.cycle_steps, i.dtype))
+      else:
+        k = i // self.cycle_steps
       inner_i, inner_f = i - k * self.cycle_steps, f
     else:
       starts, offsets, factors, complete = _cycle_layout(
@@ -337,7 +345,9 @@ class Cycle(Schedule):
         floor = jnp.clip(jnp.floor(x), 0, self.cycle_steps - 1)
         inner_i, inner_f = floor.astype(int_dtype()), jnp.clip(x - floor, 0, 1)
     value = self.schedule._value(inner_i, inner_f)
-    return value * _power_of_cycle(as_float(self.value_mul), k, value)
+    if is_python_number(self.value_mul, 1):
+      return value  # value * 1 ** k, exactly
+    return value * _power_of_cycle(self.value_mul, k, value)
 
   def _past_table(self, k, u, factor, last):
     """Cycles after the last tabled one, by the closed form in floats: ``r``
@@ -356,6 +366,11 @@ def _power_of_cycle(d, k, value):
   finite gradient at ``d = 0`` (``k d**(k-1)`` is ``0 * inf`` there), and 1
   where the value is 0 and the power overflows, so 0 stays 0 (not NaN)."""
   kf = as_float(k)
+  if is_python_number(d) and 0 <= d <= 1:
+    # A Python number in [0, 1]: d ** k cannot overflow and nothing is
+    # differentiated, so only cycle 0 needs a select (one power, not two).
+    return select(k == 0, jnp.ones_like(kf), as_float(d) ** kf)
+  d = as_float(d)
   hidden = (k == 0) | ((value == 0) & ~jnp.isfinite(d ** kf))
   return jnp.where(hidden, jnp.ones_like(d), d ** jnp.where(hidden, jnp.ones_like(kf), kf))
 
@@ -553,7 +568,7 @@ class KDecay(Schedule):
   def _value(self, i, f):
     steps = as_int(self.decay_steps)
     x = clipped_position(i, f, steps) / as_float(steps)
-    warped = as_float(steps) * safe_pow(x, as_float(self.k))
+    warped = as_float(steps) * safe_pow(x, self.k)
     floor = jnp.minimum(jnp.floor(warped), as_float(steps))
     inside = i < steps
     inner_i = jnp.where(inside, floor.astype(int_dtype()), i)

@@ -18,7 +18,7 @@ import numpy as np
 import optax
 
 from optax_scheds import _checks, _registry
-from optax_scheds._base import Schedule, as_schedule, float_dtype
+from optax_scheds._base import Schedule, as_schedule, float_dtype, select
 from optax_scheds._registry import constructor
 
 
@@ -185,11 +185,13 @@ def plateau_transformation(
     state = state._replace(count=count, avg_value=mean)
     full = count >= accumulation_size
 
-    def evaluate(s):
-      return observe(s, s.avg_value)._replace(
-          count=jnp.zeros_like(s.count), avg_value=jnp.zeros_like(s.avg_value))
-
-    return jax.lax.cond(full, evaluate, lambda s: s, state)
+    evaluated = observe(state, state.avg_value)._replace(
+        count=jnp.zeros_like(state.count), avg_value=jnp.zeros_like(state.avg_value))
+    # Selects, not lax.cond: the decision is a few scalar ops, and XLA's CPU
+    # runtime runs a conditional as its own sequence of small kernels, a few
+    # microseconds a step. `observe` is pure, so evaluating it on a state that
+    # is not full and discarding the result changes nothing.
+    return jax.tree.map(lambda new, old: select(full, new, old), evaluated, state)
 
   def init_fn(params):
     del params

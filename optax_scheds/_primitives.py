@@ -19,11 +19,13 @@ from optax_scheds._base import (
     clipped_position,
     float_dtype,
     host_array,
+    is_python_number,
     locate,
     position,
     safe_pow,
     scaled_power,
     schedule_class,
+    select,
     static_field,
 )
 from optax_scheds._registry import constructor
@@ -80,7 +82,7 @@ class Polynomial(Schedule):
     # by its reciprocal, which can overshoot 1 at x == steps.
     frac = (steps - x) / steps
     init, end = as_float(self.init_value), as_float(self.end_value)
-    return (init - end) * safe_pow(frac, as_float(self.power)) + end
+    return (init - end) * safe_pow(frac, self.power) + end
 
 
 @constructor
@@ -190,10 +192,15 @@ class CosineDecay(Schedule):
 
   def _value(self, i, f):
     steps = as_float(self.decay_steps)
-    x = clipped_position(i, f, self.decay_steps)
-    cosine = jnp.maximum(0.5 * (1 + jnp.cos(jnp.pi * x / steps)), 0)
-    alpha = as_float(self.alpha)
-    decayed = (1 - alpha) * safe_pow(cosine, as_float(self.exponent)) + alpha
+    x = clipped_position(i, f, self.decay_steps, non_negative=True)
+    cosine = 0.5 * (1 + jnp.cos(jnp.pi * x / steps))
+    # lax.max: jnp.maximum is a nested jit, one more to trace in a fresh compile.
+    cosine = safe_pow(jax.lax.max(cosine, np.zeros((), cosine.dtype)), self.exponent)
+    if is_python_number(self.alpha, 0):
+      decayed = cosine  # (1 - 0) * c + 0, exactly: c is never -0
+    else:
+      alpha = as_float(self.alpha)
+      decayed = (1 - alpha) * cosine + alpha
     return as_float(self.init_value) * decayed
 
 
@@ -390,7 +397,7 @@ class PiecewiseConstant(Schedule):
       return values[locate(boundaries, i)]
     out = jnp.broadcast_to(values[0], i.shape)  # few boundaries: selects, no gather
     for k in range(boundaries.shape[0]):
-      out = jnp.where(i >= boundaries[k], values[k + 1], out)
+      out = select(i >= boundaries[k], values[k + 1], out)
     return out
 
 
