@@ -17,6 +17,7 @@ import pytest
 
 import optax_scheds as osch
 from optax_scheds.compat import big_vision as bv
+from tests._util import jit_eager_vmap
 
 BIG = 2**31 - 1
 RTOL = 2e-5
@@ -84,18 +85,7 @@ def reference(at, /, total_steps, batch_size=None, data_size=None, base=1.0,
   return out
 
 
-def ours(schedule, steps):
-  """Values under jit, checked against eager calls and vmap over the steps
-  (equal to float32 rounding relative to the largest value: XLA fuses
-  differently in each)."""
-  steps = np.asarray(steps, np.int32)
-  jitted = np.asarray(jax.jit(lambda s, t: s(t))(schedule, steps))
-  atol = 2e-7 * float(np.max(np.abs(jitted)))
-  np.testing.assert_allclose(np.asarray(schedule(steps)), jitted, rtol=4e-6, atol=atol)
-  mapped = np.asarray(jax.jit(jax.vmap(lambda t: schedule(t)))(steps))
-  np.testing.assert_allclose(mapped, jitted, rtol=4e-6, atol=atol)
-  assert jitted.dtype == np.float32
-  return jitted.astype(np.float64)
+ours = jit_eager_vmap
 
 
 def close(actual, desired, rtol=RTOL, err_msg=""):

@@ -18,6 +18,7 @@ import pytest
 
 import optax_scheds as osch
 from optax_scheds.compat import t5x
+from tests._util import jit_eager_vmap
 
 BIG = 2**31 - 1
 RTOL = 2e-5
@@ -55,21 +56,7 @@ def reference(steps, factors="constant * linear_warmup * rsqrt_decay", base_lear
   return np.maximum(out, min_learning_rate)
 
 
-def ours(schedule, steps):
-  """Values under jit, checked against eager calls and vmap over the steps.
-
-  XLA fuses differently in each (the native ramps' ``(init - peak)(1 - p) +
-  peak`` rounds to about 6e-8 of the peak near step 0): equal to float32
-  rounding relative to the largest value.
-  """
-  steps = np.asarray(steps, np.int32)
-  jitted = np.asarray(jax.jit(lambda s, t: s(t))(schedule, steps))
-  atol = 2e-7 * float(np.max(np.abs(jitted)))
-  np.testing.assert_allclose(np.asarray(schedule(steps)), jitted, rtol=4e-6, atol=atol)
-  mapped = np.asarray(jax.jit(jax.vmap(lambda t: schedule(t)))(steps))
-  np.testing.assert_allclose(mapped, jitted, rtol=4e-6, atol=atol)
-  assert jitted.dtype == np.float32
-  return jitted.astype(np.float64)
+ours = jit_eager_vmap
 
 
 def close(actual, desired, rtol=RTOL):
