@@ -52,6 +52,8 @@ def eval_stacked(stacked: Schedule, index: jax.Array, i: jax.Array, f):
     piece = treedef.unflatten([jnp.asarray(leaf)[k] for leaf in leaves])
     return piece._value(ik, fk)
 
+  if i.ndim == 0:  # one step (a train step, or inside jax.vmap): nothing to batch
+    return one(index, i, f)
   out = jax.vmap(one)(index.ravel(), i.ravel(), None if f is None else f.ravel())
   return out.reshape(i.shape + out.shape[1:])
 
