@@ -11,7 +11,7 @@ import numbers
 import jax
 import numpy as np
 
-from optax_scheds._base import Callable_, Schedule, host_array
+from optax_scheds._base import Callable_, Schedule, _short, host_array, int_dtype
 
 
 def is_concrete(x) -> bool:
@@ -183,3 +183,14 @@ def check_boundaries(fn: str, name: str, boundaries) -> np.ndarray | jax.Array:
   if any(b <= a for a, b in zip(items, items[1:])):
     fail(fn, name, "strictly increasing", list(items))
   return host_array(np.asarray(items, dtype=np.int64))
+
+
+def check_scalar_schedule(fn: str, schedule: Schedule, fix: str) -> Schedule:
+  """``schedule``, if it gives one learning rate per step (a scalar value);
+  ``fix`` ends the message (how to get one)."""
+  shape = jax.eval_shape(schedule, jax.ShapeDtypeStruct((), int_dtype())).shape
+  if shape != ():
+    raise ValueError(f"`{fn}(schedule=...)` must give one learning rate per step (a "
+                     f"scalar), got schedule={_short(schedule)}, whose value has shape "
+                     f"{shape}. {fix}")
+  return schedule

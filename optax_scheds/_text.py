@@ -53,10 +53,7 @@ def _render(x, where: str, limit: int | None, depth: int = 0) -> tuple[str, int]
              for k, v in enumerate(x.args)]
     parts += [f"{k}={sub(v, f'{x.name}({k}=...)')[0]}" for k, v in x.kwargs.items()]
     return f"{x.name}({', '.join(parts)})", _ATOM
-  if isinstance(x, float):
-    if math.isnan(x) or math.isinf(x):
-      text = repr(x)
-      return text, (_PRECEDENCE["neg"] if text.startswith("-") else _ATOM)
+  if isinstance(x, float):  # repr is the shortest exact text: 0.0003, inf, -inf, nan
     text = repr(x)
     return text, (_PRECEDENCE["neg"] if text.startswith("-") else _ATOM)
   if isinstance(x, int) and not isinstance(x, bool):

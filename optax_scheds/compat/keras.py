@@ -825,16 +825,6 @@ def ReduceLROnPlateau(
 _KERAS_SCHEDULE_CLASS = None
 
 
-def _scalar_schedule(fn: str, schedule: Schedule) -> Schedule:
-  """``schedule``, if it gives one learning rate per step (a scalar)."""
-  shape = jax.eval_shape(schedule, jax.ShapeDtypeStruct((), int_dtype())).shape
-  if shape != ():
-    raise ValueError(f"`{fn}(schedule=...)` must give one learning rate per step (a "
-                     f"scalar), got schedule={_short(schedule)}, whose value has shape "
-                     f"{shape}. Index the array parameter, or vmap over it.")
-  return schedule
-
-
 def _keras_lr(schedule: Schedule, step):
   """``schedule(step)`` as Keras' optimizer wants it: a float32 backend tensor."""
   import keras
@@ -960,5 +950,7 @@ def to_keras(schedule: Schedule | Callable) -> Any:
     'warmup'
   """
   fn = "to_keras"
-  schedule = _scalar_schedule(fn, _checks.check_schedule(fn, "schedule", schedule))
+  schedule = _checks.check_scalar_schedule(
+      fn, _checks.check_schedule(fn, "schedule", schedule),
+      "Index the array parameter, or vmap over it.")
   return _keras_schedule_class()(schedule)

@@ -1277,17 +1277,6 @@ def ReduceLROnPlateau(
 _TORCH_SCHEDULER_CLASS = None
 
 
-def _scalar_schedule(fn: str, schedule: Schedule) -> Schedule:
-  """``schedule``, if it gives one learning rate per step (a scalar)."""
-  shape = jax.eval_shape(schedule, jax.ShapeDtypeStruct((), int_dtype())).shape
-  if shape != ():
-    raise ValueError(f"`{fn}(schedule=...)` must give one learning rate per step (a "
-                     f"scalar), got schedule={_short(schedule)}, whose value has shape "
-                     f"{shape}. Index the array parameter, or give one schedule per "
-                     "param group.")
-  return schedule
-
-
 def _config_json(schedule: Schedule) -> str | None:
   """The schedule's config as canonical JSON, or None if it has none."""
   import json
@@ -1469,8 +1458,10 @@ def to_torch(schedule: Schedule | Callable | Sequence[Schedule | Callable], opti
   """
   fn = "to_torch"
   many = isinstance(schedule, list) or type(schedule) is tuple  # not a NamedTuple transform
-  schedules = [_scalar_schedule(fn, _checks.check_schedule(fn, "schedule", s))
-               for s in (schedule if many else [schedule])]
+  schedules = [_checks.check_scalar_schedule(
+      fn, _checks.check_schedule(fn, "schedule", s),
+      "Index the array parameter, or give one schedule per param group.")
+      for s in (schedule if many else [schedule])]
   try:
     import torch
   except ImportError as e:
