@@ -23,7 +23,17 @@ from optax_scheds._registry import constructor
 
 
 class ReduceOnPlateauState(NamedTuple):
-  """State of :func:`reduce_on_plateau` (field names as in optax.contrib).
+  """State of :func:`reduce_on_plateau` and the plateau ports.
+
+  Three leaves: the ``scale`` on the updates (a field, as in
+  ``optax.contrib``, so ``optax.tree_utils.tree_get(state, "scale")`` finds
+  it), the float ``values`` ``[best_value, avg_value]`` and the int32
+  ``counts`` ``[plateau_count, cooldown_count, count]``. Every leaf of an
+  optimizer state is one more buffer in and out of each jitted step (about
+  1.5 us on a CPU), so the six scalars of ``optax.contrib``'s state are
+  packed into three; they read as properties of the same names
+  (``state.best_value``, ``state.plateau_count``, ...), and :meth:`replace`
+  returns a state with some of them changed.
 
   Each transformation's state is an instance of a subclass (also named
   ``ReduceOnPlateauState``) whose class attribute ``owner`` is a string made of
@@ -35,13 +45,64 @@ class ReduceOnPlateauState(NamedTuple):
   """
 
   scale: jax.Array  # shape=(), dtype=float32 (float64 with x64): factor on updates
-  best_value: jax.Array  # shape=(), dtype=float32: best metric seen (+-inf at start)
-  plateau_count: jax.Array  # shape=(), dtype=int32: evaluations without improvement
-  cooldown_count: jax.Array  # shape=(), dtype=int32: evaluations left in cooldown
-  count: jax.Array  # shape=(), dtype=int32: values accumulated towards the next evaluation
-  avg_value: jax.Array  # shape=(), dtype=float32: running mean of those values
+  values: jax.Array  # shape=(2,), the scale's dtype: best_value, avg_value
+  counts: jax.Array  # shape=(3,), dtype=int32: plateau_count, cooldown_count, count
 
   owner = None
+
+  # The packed entries, by name; `[..., i]` so that a state stacked over
+  # devices (pmap) reads per device.
+  @property
+  def best_value(self) -> jax.Array:
+    """The best metric seen (``+inf`` at the start in min mode, ``-inf`` in max)."""
+    return self.values[..., 0]
+
+  @property
+  def avg_value(self) -> jax.Array:
+    """The running mean of the values accumulated towards the next evaluation."""
+    return self.values[..., 1]
+
+  @property
+  def plateau_count(self) -> jax.Array:
+    """Evaluations without improvement."""
+    return self.counts[..., 0]
+
+  @property
+  def cooldown_count(self) -> jax.Array:
+    """Evaluations left in the cooldown."""
+    return self.counts[..., 1]
+
+  @property
+  def count(self) -> jax.Array:  # type: ignore[override]  # tuple.count
+    """Values accumulated towards the next evaluation."""
+    return self.counts[..., 2]
+
+  def replace(self, **entries) -> "ReduceOnPlateauState":
+    """This state with the named entries (``scale``, ``best_value``,
+    ``avg_value``, ``plateau_count``, ``cooldown_count``, ``count``) replaced,
+    each cast to its leaf's dtype."""
+    unknown = sorted(set(entries) - {"scale", *_VALUES, *_COUNTS})
+    if unknown:
+      raise TypeError(f"`ReduceOnPlateauState.replace` got unknown entries {unknown}; "
+                      f"the entries are scale, {', '.join(_VALUES + _COUNTS)}.")
+
+    def pack(leaf, names):
+      if not any(n in entries for n in names):
+        return leaf
+      return jnp.stack([jnp.asarray(entries[n]).astype(leaf.dtype) if n in entries
+                        else getattr(self, n) for n in names], axis=-1)
+
+    scale = entries.get("scale", self.scale)
+    return self._replace(scale=jnp.asarray(scale).astype(self.scale.dtype),
+                         values=pack(self.values, _VALUES), counts=pack(self.counts, _COUNTS))
+
+  def __repr__(self) -> str:
+    shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in ("scale", *_VALUES, *_COUNTS))
+    return f"ReduceOnPlateauState({shown})"
+
+
+_VALUES = ("best_value", "avg_value")
+_COUNTS = ("plateau_count", "cooldown_count", "count")
 
 
 # One subclass per owner string and process: jax compares namedtuple types by
@@ -85,11 +146,8 @@ def init_state(mode: str = "min") -> ReduceOnPlateauState:
   worst = np.inf if mode == "min" else -np.inf
   return ReduceOnPlateauState(
       scale=jnp.ones((), fdt),
-      best_value=jnp.asarray(worst, fdt),
-      plateau_count=jnp.zeros((), jnp.int32),
-      cooldown_count=jnp.zeros((), jnp.int32),
-      count=jnp.zeros((), jnp.int32),
-      avg_value=jnp.zeros((), fdt),
+      values=jnp.asarray([worst, 0.0], fdt),
+      counts=jnp.zeros((3,), jnp.int32),
   )
 
 
@@ -182,11 +240,10 @@ def plateau_transformation(
     count = _increment(state.count)
     mean = (state.count.astype(value.dtype) * state.avg_value + value) / count.astype(
         value.dtype)
-    state = state._replace(count=count, avg_value=mean)
+    state = state.replace(count=count, avg_value=mean)
     full = count >= accumulation_size
 
-    evaluated = observe(state, state.avg_value)._replace(
-        count=jnp.zeros_like(state.count), avg_value=jnp.zeros_like(state.avg_value))
+    evaluated = observe(state, state.avg_value).replace(count=0, avg_value=0)
     # Selects, not lax.cond: the decision is a few scalar ops, and XLA's CPU
     # runtime runs a conditional as its own sequence of small kernels, a few
     # microseconds a step. `observe` is pure, so evaluating it on a state that
@@ -442,7 +499,7 @@ def reduce_on_plateau(
     cooling = state.cooldown_count > 0
     reduce = ~cooling & (bad >= max(patience, 1))
     scale = jnp.where(reduce, state.scale * factor, state.scale)
-    return state._replace(
+    return state.replace(
         scale=jnp.where(cooling, state.scale,
                         jnp.maximum(scale, jnp.asarray(min_scale, scale.dtype))),
         best_value=best,

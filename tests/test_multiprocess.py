@@ -58,6 +58,10 @@ def _loss(params, x, y):
   return jnp.mean((x @ params["w"] + params["b"] - y) ** 2)
 
 
+PLATEAU_ENTRIES = ("scale", "best_value", "plateau_count", "cooldown_count", "count",
+                   "avg_value")
+
+
 def _init_params():
   return {"w": jnp.zeros(3, jnp.float32), "b": jnp.zeros((), jnp.float32)}
 
@@ -66,7 +70,7 @@ def _result(params, state, lrs):
   plateau = state[1]
   return {"w": np.asarray(params["w"]), "b": np.asarray(params["b"]),
           "lrs": np.asarray(lrs, np.float32),
-          **{f"plateau_{k}": np.asarray(v) for k, v in plateau._asdict().items()}}
+          **{f"plateau_{k}": np.asarray(getattr(plateau, k)) for k in PLATEAU_ENTRIES}}
 
 
 def _reference():

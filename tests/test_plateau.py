@@ -1,5 +1,6 @@
 """reduce_on_plateau: optax parity, extensions, errors, readout, training."""
 
+import math
 import pickle
 import re
 
@@ -215,8 +216,11 @@ def test_state_identity_is_static_deterministic_and_picklable():
   a = osch.reduce_on_plateau(patience=1)
   state = a.init(PARAMS)
   assert isinstance(state, osch.ReduceOnPlateauState)
-  assert state._fields == ("scale", "best_value", "plateau_count", "cooldown_count", "count",
-                           "avg_value")
+  # Three leaves; the scale is a field (optax.tree_utils finds it), the rest read by name.
+  assert state._fields == ("scale", "values", "counts")
+  assert [x.shape for x in state] == [(), (2,), (3,)]
+  entries = ("scale", "best_value", "avg_value", "plateau_count", "cooldown_count", "count")
+  assert [float(getattr(state, k)) for k in entries] == [1.0, math.inf, 0.0, 0.0, 0.0, 0.0]
   # Built again from the same arguments: the same pytree structure.
   assert jax.tree.structure(osch.reduce_on_plateau(patience=1).init(PARAMS)) == \
       jax.tree.structure(state)
@@ -227,6 +231,20 @@ def test_state_identity_is_static_deterministic_and_picklable():
   assert float(a.observe(restored, 1.0).best_value) == 1.0
   assert repr(state).startswith("ReduceOnPlateauState(scale=")
   assert float(optax.tree_utils.tree_get(state, "scale")) == 1.0
+
+
+def test_state_replace_changes_named_entries_and_keeps_the_owner():
+  state = osch.reduce_on_plateau(patience=1).init(PARAMS)
+  new = state.replace(best_value=2.5, count=3, scale=0.5)
+  assert type(new) is type(state)
+  assert (float(new.scale), float(new.best_value), float(new.avg_value)) == (0.5, 2.5, 0.0)
+  assert (int(new.plateau_count), int(new.cooldown_count), int(new.count)) == (0, 0, 3)
+  assert [x.dtype for x in new] == [x.dtype for x in state]  # cast to each leaf's dtype
+  assert new.counts is not state.counts and new.replace().values is new.values
+  with pytest.raises(TypeError, match=re.escape(
+      "`ReduceOnPlateauState.replace` got unknown entries ['best']")):
+    state.replace(best=1.0)
+  assert "best_value=" in repr(new) and "plateau_count=" in repr(new)
 
 
 def test_loss_and_validation_plateaus_share_a_chain():

@@ -791,7 +791,7 @@ def ReduceLROnPlateau(
 
   def init():
     # plateau_count = -1 marks Keras' `best = None`: the first value improves.
-    return init_state(mode)._replace(plateau_count=jnp.asarray(-1, jnp.int32))
+    return init_state(mode).replace(plateau_count=-1)
 
   def observe(state: ReduceOnPlateauState, value) -> ReduceOnPlateauState:
     first = state.plateau_count < 0
@@ -808,7 +808,7 @@ def ReduceLROnPlateau(
     reduce = ~improved & ~still_cooling & (wait >= patience) & (
         old > jnp.asarray(np.float32(min_lr), old.dtype))
     new = jnp.maximum(old * factor, jnp.asarray(min_lr, old.dtype))
-    return state._replace(
+    return state.replace(
         scale=jnp.where(reduce, new / base, state.scale),
         best_value=jnp.where(improved, value, state.best_value),
         plateau_count=jnp.where(reduce, 0, wait).astype(jnp.int32),

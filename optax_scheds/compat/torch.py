@@ -1262,7 +1262,7 @@ def ReduceLROnPlateau(
     old = state.scale * base
     new = jnp.maximum(old * factor, jnp.asarray(min_lr, old.dtype))
     scale = jnp.where(reduce & (old - new > eps), new / base, state.scale)
-    return state._replace(
+    return state.replace(
         scale=scale, best_value=best,
         plateau_count=jnp.where(reduce, 0, bad).astype(jnp.int32),
         cooldown_count=jnp.where(reduce, cooldown, cooldown_count).astype(jnp.int32))
