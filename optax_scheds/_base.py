@@ -370,6 +370,8 @@ def _leaf_key(x):
 
 
 def _evaluate(schedule: Schedule, step) -> jax.Array:
+  if _sharded_over_explicit_axes(step):
+    return _evaluate_with_auto_axes(schedule, step)
   i, f, bad = split_step(step)
   try:
     out = as_float(schedule._value(i, f))
@@ -386,6 +388,46 @@ def _evaluate(schedule: Schedule, step) -> jax.Array:
   if bad is not None:
     out = jnp.where(bad, jnp.asarray(np.nan, out.dtype), out)
   return out
+
+
+def _sharded_over_explicit_axes(x) -> bool:
+  """Whether ``x``'s type is sharded over explicit mesh axes
+  (``jax.sharding.AxisType.Explicit``, under ``jax.set_mesh``). Decided at
+  trace time from the type: nothing is staged."""
+  spec = getattr(getattr(jax.typeof(x), "sharding", None), "spec", None)
+  return spec is not None and any(p is not None for p in spec)
+
+
+def _evaluate_with_auto_axes(schedule: Schedule, step) -> jax.Array:
+  """``_evaluate`` on steps sharded over explicit mesh axes.
+
+  Under explicit sharding, JAX refuses what schedules are made of: a gather
+  of replicated parameters by a per-step index (pieces, stairs, cycles,
+  tables), binary searches, and selects between a per-step value and a
+  replicated one. So the schedule runs with the mesh's axes automatic (the
+  compiler shards it like the steps; no collectives) and the values get the
+  steps' sharding, aligned to their trailing dimensions as in broadcasting.
+  The other path is unchanged: same values, same program.
+  """
+  sharding = jax.typeof(step).sharding
+  leaves, treedef = jax.tree.flatten(schedule)
+  # JAX array leaves (traced or placed on the mesh) carry the explicit mesh in
+  # their type and must enter through auto_axes; NumPy and Python leaves stay
+  # concrete, as schedules expect.
+  is_array = [isinstance(x, jax.Array) for x in leaves]
+  arrays = [x for x, a in zip(leaves, is_array) if a]
+
+  def evaluate(arrays, step):
+    it = iter(arrays)
+    return _evaluate(treedef.unflatten([next(it) if a else x for x, a in zip(leaves, is_array)]),
+                     step)
+
+  # The values' rank (array parameters may add leading dimensions), traced
+  # without the sharding.
+  ndim = jax.eval_shape(evaluate, arrays, jax.ShapeDtypeStruct(step.shape, step.dtype)).ndim
+  spec = (*[None] * (ndim - step.ndim), *sharding.spec, *[None] * (step.ndim - len(sharding.spec)))
+  out_sharding = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec(*spec))
+  return jax.sharding.auto_axes(evaluate, out_sharding=out_sharding)(arrays, step)
 
 
 # Eager calls (logging, plotting) compile once per kind of schedule instead of

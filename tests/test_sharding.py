@@ -6,8 +6,13 @@ Auto-axes mesh (the compiler's sharding propagation), ``shard_map`` and
 ``pmap`` (both with ``axis_name`` on the plateau and a local loss per device)
 end with the parameters and plateau state of one device on the global batch.
 The learning rate computed inside the step is replicated, never sharded.
-With more devices than cores, every step is blocked on.
+Every catalogued schedule (docs/catalogue.py, kept complete against the public
+API by tests/test_catalogue.py) also runs on a vector of steps sharded over an
+Explicit mesh axis. With more devices than cores, every step is blocked on.
 """
+
+import importlib.util
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +23,11 @@ from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import optax_scheds as osch
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("catalogue", ROOT / "docs" / "catalogue.py")
+catalogue = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(catalogue)
 
 N = jax.device_count()
 STEPS, ROWS = 16, 4
@@ -218,13 +228,7 @@ def test_schedule_argument_stays_replicated():
   np.testing.assert_allclose(float(lr), 0.1, rtol=1e-6)
 
 
-@pytest.mark.parametrize("axis_type", [
-    AxisType.Auto,
-    pytest.param(AxisType.Explicit, marks=pytest.mark.xfail(
-        strict=True, raises=Exception,
-        reason="join/table piece lookups (gathers, vmap) fail under Explicit sharding "
-               "when the steps are sharded: library limitation, reported")),
-])
+@pytest.mark.parametrize("axis_type", [AxisType.Auto, AxisType.Explicit])
 def test_schedule_on_sharded_steps(axis_type):
   mesh = jax.make_mesh((N,), ("batch",), axis_types=(axis_type,))
   schedule = osch.join([osch.table(np.linspace(0.1, 0.8, N, dtype=np.float32)),
@@ -232,7 +236,42 @@ def test_schedule_on_sharded_steps(axis_type):
   schedule = jax.device_put(schedule, NamedSharding(mesh, P()))
   steps = jax.device_put(jnp.arange(N, dtype=jnp.int32), NamedSharding(mesh, P("batch")))
   with jax.set_mesh(mesh):
-    values = jax.block_until_ready(jax.jit(lambda s, t: s(t))(schedule, steps))
+    # Integer steps, and float steps halfway into the same table entries.
+    values = jax.block_until_ready(jax.jit(lambda s, t: (s(t), s(t.astype(jnp.float32) + 0.5)))(
+        schedule, steps))
   # A vector of steps keeps its sharding; the schedule's leaves stay replicated.
-  assert values.sharding.spec == P("batch")
-  np.testing.assert_allclose(values, np.linspace(0.1, 0.8, N), rtol=1e-6)
+  for v in values:
+    assert v.sharding.spec == P("batch")
+    np.testing.assert_allclose(v, np.linspace(0.1, 0.8, N), rtol=1e-6)
+
+
+def _sharded_steps(name):
+  """The catalogue's drawn steps and the largest steps, padded to a multiple
+  of the device count."""
+  n = catalogue.EXAMPLES[name][2]
+  steps = np.concatenate([np.arange(n), [2**24 - 1, 2**24, 2**31 - 2, 2**31 - 1]])
+  return np.pad(steps, (0, -len(steps) % N), mode="edge").astype(np.int32)
+
+
+@pytest.mark.parametrize("name", sorted(catalogue.EXAMPLES))
+def test_every_schedule_on_steps_sharded_over_an_explicit_axis(name):
+  # The schedule's lookups (pieces, stairs, cycles, tables) would need an
+  # output sharding JAX cannot infer. The values keep the steps' sharding and
+  # equal those on replicated steps, to float32 rounding (the sharded program
+  # is compiled for one shard's length and fused differently).
+  mesh = jax.make_mesh((N,), ("batch",), axis_types=(AxisType.Explicit,))
+  steps = _sharded_steps(name)
+
+  @jax.jit
+  def values(schedule, sharded, replicated):
+    out = schedule(sharded), schedule(replicated)
+    assert [jax.typeof(x).sharding.spec for x in out] == [P("batch"), P(None)]
+    return out
+
+  with jax.set_mesh(mesh):
+    out, ref = jax.block_until_ready(values(
+        catalogue.build(name), jax.device_put(steps, NamedSharding(mesh, P("batch"))),
+        jax.device_put(steps, NamedSharding(mesh, P()))))
+  assert out.sharding.spec == P("batch") and out.dtype == np.float32
+  ref = np.asarray(ref)
+  np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-6, atol=1e-7 * np.max(np.abs(ref)))
