@@ -212,6 +212,30 @@ def test_cycle_against_closed_form(length_mul):
   np.testing.assert_allclose(jax.jit(s)(steps), expected, rtol=2e-6, atol=2e-6)
 
 
+@pytest.mark.parametrize("d", [0.0, 0.5, 0.7, 0.95, 0.999, 0.99999])
+@pytest.mark.parametrize("length_mul", [1, 2])
+def test_cycle_factor_is_the_correctly_rounded_power(d, length_mul):
+  # d ** k of the float32 d, rounded once from float64: looked up when at most
+  # 4096 factors are distinct (a 0 ends them); else XLA's power, within an ulp.
+  T = 1000
+  s = osch.cycle(osch.constant(1.0), T, length_mul=length_mul, value_mul=d)
+  k = np.arange(0, 2**31 // T + 1 if length_mul == 1 else 21)
+  starts = k * T if length_mul == 1 else T * (2**k - 1)
+  got = np.asarray(jax.jit(jax.vmap(s))(jnp.asarray(starts, jnp.int32)))
+  with np.errstate(under="ignore"):
+    exact = (np.float64(np.float32(d)) ** k.astype(np.float64)).astype(np.float32)
+  if length_mul == 1 and d >= 0.999:  # more than 4096 cycles, d ** k still > 0
+    # (XLA's power flushes subnormal results to 0.)
+    np.testing.assert_allclose(got, exact, rtol=2.4e-7, atol=np.finfo(np.float32).tiny)
+  else:
+    np.testing.assert_array_equal(got, exact)
+  assert got[0] == 1.0
+  ends = np.minimum(starts[-8:] + T - 1, 2**31 - 1)
+  np.testing.assert_array_equal(s(ends), got[-8:])  # the same factor to the cycle's end
+  if length_mul == 1 and d < 0.99:
+    assert got[-1] == 0.0 and s(2**31 - 1) == 0.0
+
+
 def test_cycle_is_exact_at_large_steps():
   s = osch.cycle(osch.linear(1.0, 0.0, 1000), 1000, length_mul=2)
   # cycle k starts at 1000 * (2**k - 1); k = 20 starts at 1048575000.
