@@ -34,6 +34,10 @@ def test_quick_benchmarks_run_and_write_every_section(tmp_path):
     for e in entries:  # the same schedule both ways, or the comparison means nothing
       diff = e["max_abs_diff"]
       assert diff is not None and diff < 1e-5, (kind, e["N"], diff)
+  assert [m["loop"] for m in result["train_step"]] == [
+      "one jitted call per step", "20 steps per lax.scan"]
+  for model in result["train_step"]:
+    assert len(model["variants"]) == 7 and model["variants"]["constant"]["overhead"] == 0.0
   for name, e in result["ports"].items():
     assert e["max_abs_diff"] < 1e-6, name
   try:
