@@ -18,7 +18,6 @@ from optax_scheds._base import (
     as_float,
     as_int,
     clipped_position,
-    float_dtype,
     int_dtype,
     is_python_number,
     locate,
@@ -348,16 +347,7 @@ class Cycle(Schedule):
     value = self.schedule._value(inner_i, inner_f)
     if is_python_number(self.value_mul, 1):
       return value  # value * 1 ** k, exactly
-    return value * _power_of_cycle(self.value_mul, k, value, self._cycles())
-
-  def _cycles(self) -> int | None:
-    """How many cycles the steps reach (``k`` is below it), or ``None`` when
-    the closed form places cycles past the layout's table."""
-    imax = int(np.iinfo(int_dtype()).max)
-    if self.length_mul == 1:
-      return imax // self.cycle_steps + 1
-    starts, _, _, complete = _cycle_layout(self.cycle_steps, self.length_mul, imax)
-    return len(starts) if complete else None
+    return value * _power_of_cycle(self.value_mul, k, value)
 
   def _past_table(self, k, u, factor, last):
     """Cycles after the last tabled one, by the closed form in floats: ``r``
@@ -371,45 +361,15 @@ class Cycle(Schedule):
     return k + r, u, factor * grown
 
 
-# Restart factors d ** k looked up rather than computed, up to this many (16 KiB
-# in float32): XLA's CPU power is a scalar libm call per element, about ten
-# times the cost of the lookup in a vmapped evaluation.
-_MAX_FACTORS = 4096
-
-
-@functools.lru_cache(maxsize=64)
-def _cycle_factors(d: float, cycles: int, dtype: str) -> np.ndarray | None:
-  """``d ** k`` for ``k = 0, 1, ...`` over the ``cycles`` that can occur, each
-  rounded once from float64, where ``d`` is the Python number in [0, 1] as
-  ``dtype`` holds it; cut after the first 0 (``d ** k`` is 0 from there on).
-  ``None`` if more than ``_MAX_FACTORS`` entries would be needed."""
-  dtype = np.dtype(dtype)
-  base = float(dtype.type(d))
-  n = min(cycles, _MAX_FACTORS)
-  with np.errstate(under="ignore"):
-    factors = (base ** np.arange(n, dtype=np.float64)).astype(dtype)
-  zeros = np.flatnonzero(factors == 0)
-  if zeros.size:
-    return factors[:zeros[0] + 1]
-  return factors if n == cycles else None
-
-
-def _power_of_cycle(d, k, value, cycles):
-  """``d ** k`` for the values of cycle ``k < cycles`` (``None``: unbounded):
-  exactly 1 in cycle 0 with a finite gradient at ``d = 0`` (``k d**(k-1)`` is
-  ``0 * inf`` there), and 1 where the value is 0 and the power overflows, so 0
-  stays 0 (not NaN)."""
+def _power_of_cycle(d, k, value):
+  """``d ** k`` for the values of cycle ``k``: exactly 1 in cycle 0 with a
+  finite gradient at ``d = 0`` (``k d**(k-1)`` is ``0 * inf`` there), and 1
+  where the value is 0 and the power overflows, so 0 stays 0 (not NaN)."""
+  kf = as_float(k)
   if is_python_number(d) and 0 <= d <= 1:
     # A Python number in [0, 1]: d ** k cannot overflow and nothing is
-    # differentiated. Few enough distinct factors: one lookup, the factor
-    # correctly rounded (past the last entry, 0 or the last cycle's, it holds);
-    # else only cycle 0 needs a select.
-    factors = None if cycles is None else _cycle_factors(d, cycles, float_dtype().name)
-    if factors is not None:
-      return jnp.asarray(factors)[jax.lax.min(k, np.asarray(len(factors) - 1, k.dtype))]
-    kf = as_float(k)
+    # differentiated, so only cycle 0 needs a select (one power, not two).
     return select(k == 0, jnp.ones_like(kf), as_float(d) ** kf)
-  kf = as_float(k)
   d = as_float(d)
   hidden = (k == 0) | ((value == 0) & ~jnp.isfinite(d ** kf))
   return jnp.where(hidden, jnp.ones_like(d), d ** jnp.where(hidden, jnp.ones_like(kf), kf))
