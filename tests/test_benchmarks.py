@@ -37,7 +37,7 @@ def test_quick_benchmarks_run_and_write_every_section(tmp_path):
   assert [m["loop"] for m in result["train_step"]] == [
       "one jitted call per step", "20 steps per lax.scan"]
   for model in result["train_step"]:
-    assert len(model["variants"]) == 7 and model["variants"]["constant"]["overhead"] == 0.0
+    assert len(model["variants"]) == 6 and model["variants"]["constant"]["overhead"] == 0.0
   for name, e in result["ports"].items():
     assert e["max_abs_diff"] < 1e-6, name
   try:
