@@ -80,11 +80,20 @@ class ReduceOnPlateauState(NamedTuple):
   def replace(self, **entries) -> "ReduceOnPlateauState":
     """This state with the named entries (``scale``, ``best_value``,
     ``avg_value``, ``plateau_count``, ``cooldown_count``, ``count``) replaced,
-    each cast to its leaf's dtype."""
+    each cast to its leaf's dtype (the counts must be integers).
+
+    Raises:
+      TypeError: for an unknown entry or a count that is not an integer.
+    """
     unknown = sorted(set(entries) - {"scale", *_VALUES, *_COUNTS})
     if unknown:
       raise TypeError(f"`ReduceOnPlateauState.replace` got unknown entries {unknown}; "
                       f"the entries are scale, {', '.join(_VALUES + _COUNTS)}.")
+
+    for n in _COUNTS:  # a count cast from a float would be truncated silently
+      if n in entries and not jnp.issubdtype(jnp.result_type(entries[n]), jnp.integer):
+        raise TypeError(f"`ReduceOnPlateauState.replace` needs an integer {n}, got "
+                        f"{n}={entries[n]!r}.")
 
     def pack(leaf, names):
       if not any(n in entries for n in names):

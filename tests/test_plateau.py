@@ -244,6 +244,9 @@ def test_state_replace_changes_named_entries_and_keeps_the_owner():
   with pytest.raises(TypeError, match=re.escape(
       "`ReduceOnPlateauState.replace` got unknown entries ['best']")):
     state.replace(best=1.0)
+  with pytest.raises(TypeError, match=re.escape(
+      "`ReduceOnPlateauState.replace` needs an integer count, got count=2.5")):
+    state.replace(count=2.5)
   assert "best_value=" in repr(new) and "plateau_count=" in repr(new)
 
 
