@@ -31,6 +31,16 @@ def int_dtype() -> np.dtype:
   return np.dtype(jax.dtypes.canonicalize_dtype(np.int64))
 
 
+def enable_x64(new_val: bool = True):
+  """``jax.enable_x64(new_val)``: a scope with 64-bit types on or off (jax
+  before 0.7 has it as ``jax.experimental.enable_x64``)."""
+  if hasattr(jax, "enable_x64"):
+    return jax.enable_x64(new_val)
+  from jax.experimental import enable_x64 as scope
+
+  return scope(new_val)
+
+
 def host_array(values) -> np.ndarray:
   """A NumPy leaf with the dtype JAX will use for it: int32 when the integers
   fit (int64 otherwise), floats in the default float dtype.
@@ -394,7 +404,8 @@ def _sharded_over_explicit_axes(x) -> bool:
   """Whether ``x``'s type is sharded over explicit mesh axes
   (``jax.sharding.AxisType.Explicit``, under ``jax.set_mesh``). Decided at
   trace time from the type: nothing is staged."""
-  spec = getattr(getattr(jax.typeof(x), "sharding", None), "spec", None)
+  typeof = getattr(jax, "typeof", None)  # jax < 0.5: no shardings in types
+  spec = getattr(getattr(typeof(x), "sharding", None), "spec", None) if typeof else None
   return spec is not None and any(p is not None for p in spec)
 
 

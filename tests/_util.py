@@ -8,6 +8,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from optax_scheds import _registry
+from optax_scheds._base import enable_x64  # noqa: F401  (jax.enable_x64 on any supported jax)
 
 
 def optax_values(fn, steps, actual=None, rtol=2e-6, atol=0.0):

@@ -17,6 +17,7 @@ import torch
 
 import optax_scheds as osch
 from optax_scheds.compat import transformers as hf
+from tests._util import enable_x64
 
 transformers = pytest.importorskip("transformers")
 from transformers import optimization as O  # noqa: E402
@@ -538,7 +539,7 @@ def test_exact_phase_at_any_step_with_x64():
     turns = Fraction("1.7") * (k - w) / (t - w)
     return 0.5 * (1 + math.cos(2 * math.pi * float(turns - math.floor(turns))))
 
-  with jax.enable_x64():
+  with enable_x64():
     got = np.asarray(s(np.asarray(steps, np.int64)))
   np.testing.assert_allclose(got, [exact(k) for k in steps], rtol=1e-12, atol=1e-14)
 

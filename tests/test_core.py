@@ -11,6 +11,7 @@ import optax
 import pytest
 
 import optax_scheds as osch
+from tests._util import enable_x64
 
 
 def test_schedules_are_pytrees_with_numeric_leaves():
@@ -106,7 +107,7 @@ def test_safe_increment_saturated_step():
 
 
 def test_x64_steps_and_values():
-  with jax.enable_x64(True):
+  with enable_x64(True):
     s = osch.join([osch.constant(1.0), osch.linear(1.0, 0.0, 2**40)], [2**33])
     out = s(jnp.array([2**33 - 1, 2**33, 2**33 + 2**39], jnp.int64))
     assert out.dtype == jnp.float64
@@ -337,7 +338,7 @@ def test_traced_arguments_skip_value_checks():
 def test_schedule_traced_under_x64_still_runs_after_leaving_it():
   s = osch.sgdr([dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10)] * 3)
   p = osch.piecewise_constant(1.0, {10: 0.5, 20: 0.1})
-  with jax.enable_x64(True):
+  with enable_x64(True):
     jax.jit(s)(jnp.arange(3))
     jax.jit(p)(jnp.arange(3))
   np.testing.assert_allclose(p(15), 0.5)

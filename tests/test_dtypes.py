@@ -14,6 +14,7 @@ import optax
 import pytest
 
 import optax_scheds as osch
+from tests._util import enable_x64
 
 DTYPES = [jnp.float32, jnp.bfloat16, jnp.float16]
 
@@ -45,7 +46,7 @@ RTOL = {jnp.float32: 1e-5, jnp.bfloat16: 5e-2, jnp.float16: 5e-3}
 
 @functools.cache  # the float32 runs are the reference of the others
 def _train(optimizer, dtype, x64, steps=12):
-  with jax.enable_x64(x64):
+  with enable_x64(x64):
     return jax.device_get(_train_steps(optimizer, dtype, steps))
 
 

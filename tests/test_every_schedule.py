@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._util import random_example
+from tests._util import enable_x64, random_example
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("catalogue", ROOT / "docs" / "catalogue.py")
@@ -57,7 +57,7 @@ def test_steps_below_zero_give_the_value_at_zero(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_int64_steps_under_x64(name):
-  with jax.enable_x64(True):
+  with enable_x64(True):
     s = catalogue.build(name)
     out = s(np.array([0, 2**31 + 5, 2**40, 2**62], np.int64))
     assert out.dtype == jnp.float64 and np.all(np.isfinite(np.asarray(out))), name

@@ -23,6 +23,7 @@ import pytest
 
 import optax_scheds as osch
 from optax_scheds.compat import torch as tc
+from tests._util import enable_x64
 
 STEPS = 20  # updates per unroll
 RTOL = 1e-6  # float64 gradient vs float64 central difference
@@ -211,7 +212,7 @@ def family_points(name) -> list[Point]:
   """Every point of family ``name``, computed in float64 by one compiled
   function."""
   unroll, make, points = FAMILIES[name]
-  with jax.enable_x64(True):
+  with enable_x64(True):
     train, val = _problem()
     both = jax.jit(functools.partial(_grad_and_central_differences,
                                      unroll(make, train, val)))
@@ -263,7 +264,7 @@ def test_jit_and_no_jit_hypergradients_agree():
       w = optax.apply_updates(w, updates)
     return _mse(w, val)
 
-  with jax.enable_x64(True):
+  with enable_x64(True):
     train, val = _problem()
     eager = jax.grad(loss)(0.1, train, val)
     jitted = jax.jit(jax.grad(loss))(0.1, train, val)
@@ -277,7 +278,7 @@ def test_float32_hypergradient_matches_float64():
   derivative to float32 accuracy (20 updates of float32 arithmetic)."""
   unroll, make, [(h, n), *_] = FAMILIES["warmup_cosine_decay"]
   ref = family_points("warmup_cosine_decay")[0].grad
-  with jax.enable_x64(True):
+  with enable_x64(True):
     train, val = _problem()
   train, val = jax.tree.map(lambda a: np.asarray(a, np.float32), (train, val))
   grad = jax.jit(jax.grad(lambda h: unroll(make, train, val)(h, n)[0]))(
@@ -291,7 +292,7 @@ def test_gradient_with_respect_to_the_schedule_pytree():
   leaves get float0 gradients; each float leaf's gradient matches a central
   difference of that leaf. The leaves are the schedule's own parameters:
   warmup_cosine_decay stores ``alpha = end_value / peak_value``."""
-  with jax.enable_x64(True):
+  with enable_x64(True):
     train, val = _problem()
     schedule = osch.warmup_cosine_decay(0.01, 0.1, 5, STEPS, end_value=0.02)
     leaves, treedef = jax.tree.flatten(schedule)

@@ -16,6 +16,7 @@ import pytest
 
 import optax_scheds as osch
 from optax_scheds.compat import keras as kc
+from tests._util import enable_x64
 
 LIMIT = "at most 2147483647 (the largest step; enable jax_enable_x64 for larger steps)"
 
@@ -59,7 +60,7 @@ def test_traced_integer_steps_past_the_largest_step_give_nan():
 
 
 def test_x64_steps_past_int32_are_exact():
-  with jax.enable_x64(True):
+  with enable_x64(True):
     assert float(_saw()(np.int64(2**33 + 3))) == pytest.approx(0.5)  # 2**33 + 3 = ...595
     assert float(_saw()(2**40 + 5)) == pytest.approx(0.1)  # 2**40 + 5 = ...781
     with pytest.raises(ValueError, match=re.escape("must be at most 9223372036854775807")):

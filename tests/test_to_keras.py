@@ -26,6 +26,7 @@ import pytest
 import optax_scheds as osch
 from optax_scheds.compat import keras as kc
 from optax_scheds.compat import torch as tc
+from tests._util import enable_x64
 
 SCHEDULES = {
     "warmup cosine": lambda: osch.warmup(osch.cosine_decay(0.1, 50), 5),
@@ -164,7 +165,7 @@ def test_steps_keras_may_pass():
     assert out == s(7)
   traced = jax.jit(lambda t: lr(t))(jnp.int32(7))
   assert traced.dtype == jnp.float32 and traced == s(7)
-  with jax.enable_x64(True):  # Keras' int64 iterations, float64 schedule values
+  with enable_x64(True):  # Keras' int64 iterations, float64 schedule values
     out = jax.jit(lambda t: lr(t))(jnp.asarray(7, jnp.int64))
     assert out.dtype == jnp.float32
     np.testing.assert_allclose(out, s(7), rtol=1e-7)

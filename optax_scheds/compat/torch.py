@@ -28,6 +28,7 @@ from optax_scheds._base import (
   as_float,
   as_int,
   as_schedule,
+  enable_x64,
   int_dtype,
   position,
   schedule_class,
@@ -595,7 +596,7 @@ def MultiplicativeLR(lr: jax.typing.ArrayLike, lr_lambda: Callable,
   lr = _check_lr(fn, "lr", lr)
   factor = _traceable_lambda(fn, lr_lambda)
   total = _checks.check_static_int(fn, "total_steps", total_steps, minimum=1)
-  with jax.enable_x64(True):  # PyTorch multiplies Python floats
+  with enable_x64(True):  # PyTorch multiplies Python floats
     steps = np.arange(1, total, dtype=np.int64)
     factors = np.asarray(jax.vmap(factor)(steps), dtype=np.float64) if total > 1 \
         else np.zeros(0)
